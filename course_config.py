@@ -1,0 +1,117 @@
+"""The one place for course settings.
+
+Everything an instructor may want to change for a semester lives here: the course id,
+the eight weekly assignments (ids, titles, due dates), points per question, time and
+memory limits for grading, numeric tolerances, the seeds of the hidden tests, where the
+data lives and where the gradebook is. ``nbgrader_config.py`` and the ``autograder``
+package read this module; nothing else hard-codes these values.
+
+Plain Python, importable without any third-party package.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Root of the course repository (the folder holding this file).
+COURSE_ROOT = Path(__file__).resolve().parent
+
+#: nbgrader course id.
+COURSE_ID = "nnmath"
+
+#: The weekly assignments, in teaching order: (assignment id, title, due date, UTC ISO 8601).
+ASSIGNMENTS = [
+    ("w01_convolution", "Convolution and its commutativity", "2027-04-23T23:59:00"),
+    ("w02_volume_sizes", "Padding, stride, pooling and equivariance", "2027-04-30T23:59:00"),
+    ("w03_dense_backprop", "Dense layers, activations, losses and optimizers", "2027-05-07T23:59:00"),
+    ("w04_kernel_gradient", "The flipped-kernel gradient", "2027-05-14T23:59:00"),
+    ("w05_dropout", "Dropout", "2027-05-21T23:59:00"),
+    ("w06_autodiff", "Reverse-mode automatic differentiation", "2027-05-28T23:59:00"),
+    ("w07_peephole_lstm", "The peephole LSTM", "2027-06-04T23:59:00"),
+    ("w08_cnn_capstone", "A CNN for handwritten digits", "2027-06-11T23:59:00"),
+]
+ASSIGNMENT_IDS = [a[0] for a in ASSIGNMENTS]
+ASSIGNMENT_TITLES = {a[0]: a[1] for a in ASSIGNMENTS}
+DUE_DATES = {a[0]: a[2] for a in ASSIGNMENTS}
+
+#: Points per question. Autograded questions are keyed by the graded name (their test
+#: cell is ``test_<name>``); manually graded answers by their ``answer_<topic>`` grade id.
+#: The notebooks' nbgrader metadata must agree (a test checks it).
+POINTS = {
+    "w01_convolution": {
+        "flip": 1,
+        "convolve_full": 3,
+        "correlate_valid": 2,
+        "convolve_valid": 2,
+        "sobel_laplace_responses": 1,
+        "answer_commutativity": 2,
+        "answer_filters": 1,
+    },
+    "w02_volume_sizes": {
+        "conv_output_size": 1,
+        "same_padding": 1,
+        "conv_output_shape": 1,
+        "conv_param_count": 1,
+        "conv2d_forward": 3,
+        "relu": 1,
+        "maxpool2d_forward": 2,
+        "pooled_features": 1,
+        "count_changed_units": 1,
+        "answer_same_padding": 1,
+        "answer_invariance": 1,
+    },
+    "w03_dense_backprop": {
+        "dense_forward": 1,
+        "dense_backward": 2,
+        "relu_backward": 1,
+        "sigmoid": 1,
+        "sigmoid_backward": 1,
+        "softmax_cross_entropy": 2,
+        "two_layer_gradients": 2,
+        "DenseLayer": 2,
+        "SGD": 1,
+        "Momentum": 1,
+        "SequentialNet": 2,
+        "answer_update_rules": 3,
+    },
+    "w04_kernel_gradient": {
+        "kernel_gradient": 2,
+        "backward_filters": 1,
+        "conv2d_backward": 3,
+        "maxpool2d_backward": 2,
+        "avgpool2d_forward": 1,
+        "avgpool2d_backward": 2,
+        "grad_w1111": 2,
+        "answer_maxpool_gradient": 1,
+        "answer_rotation": 1,
+    },
+}
+
+# --- grading limits --------------------------------------------------------------------
+#: Seconds one notebook cell may run under autograde before it is interrupted.
+CELL_TIMEOUT_S = int(os.environ.get("NNMATH_CELL_TIMEOUT_S", 60))
+#: Seconds one whole notebook may run under autograde (wall clock, kernel start included).
+NOTEBOOK_TIMEOUT_S = int(os.environ.get("NNMATH_NOTEBOOK_TIMEOUT_S", 300))
+#: Address-space cap of a student's kernel, in MiB.
+KERNEL_MEMORY_MB = 4096
+#: Cap on processes (and threads) a student's kernel may create.
+KERNEL_MAX_PROCESSES = 64
+#: Largest output a student's cell may keep in the graded notebook, in lines.
+MAX_OUTPUT_LINES = 1000
+
+# --- hidden tests ------------------------------------------------------------------------
+#: Base seed of the hidden tests; each graded name derives its own stream from it.
+HIDDEN_TEST_SEED = 20260423
+#: Relative and absolute tolerance of numeric comparisons in the hidden tests.
+RTOL = 1e-6
+ATOL = 1e-8
+#: Relative error below which a finite-difference gradient check passes.
+GRADCHECK_TOLERANCE = 1e-5
+
+# --- data --------------------------------------------------------------------------------
+#: Where ``make data`` writes the data sets (``mnist.npz``, ``fashion_mnist.npz``).
+DATA_DIR = Path(os.environ.get("NNMATH_DATA_DIR", COURSE_ROOT / "data"))
+
+# --- gradebook ---------------------------------------------------------------------------
+#: nbgrader gradebook; the embedded SQLite file by default.
+GRADEBOOK_URL = os.environ.get("NNMATH_GRADEBOOK_URL", f"sqlite:///{COURSE_ROOT / 'gradebook.db'}")
