@@ -27,4 +27,4 @@ test: venv data
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q tests
 
 clean:
-	rm -rf $(VENV) gradebook.db submitted autograded feedback exports
+	rm -rf $(VENV) gradebook.db submitted autograded feedback exports grades reports downloaded .grading

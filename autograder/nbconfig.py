@@ -49,13 +49,30 @@ def ensure_solutions_lib_importable() -> None:
         )
 
 
-def nbgrader_settings() -> Config:
-    """The nbgrader ``Config`` of this course (course id, folders, gradebook, timeouts)."""
+def nbgrader_settings(root: str | Path | None = None, db_url: str | None = None) -> Config:
+    """The nbgrader ``Config`` of this course (course id, folders, gradebook, timeouts).
+
+    Parameters
+    ----------
+    root : path, optional
+        Course root holding ``source/``, ``release/``, ``submitted/`` ...; default
+        ``course_config.COURSE_ROOT``. Tests pass a temporary folder.
+    db_url : str, optional
+        Gradebook URL; default ``course_config.GRADEBOOK_URL`` for the default root, else
+        ``sqlite:///<root>/gradebook.db``.
+    """
     ensure_solutions_lib_importable()
+    if root is None:
+        root = cc.COURSE_ROOT
+        if db_url is None:
+            db_url = cc.GRADEBOOK_URL
+    root = Path(root).resolve()
+    if db_url is None:
+        db_url = f"sqlite:///{root / 'gradebook.db'}"
     c = Config()
     c.CourseDirectory.course_id = cc.COURSE_ID
-    c.CourseDirectory.root = str(cc.COURSE_ROOT)
-    c.CourseDirectory.db_url = cc.GRADEBOOK_URL
+    c.CourseDirectory.root = str(root)
+    c.CourseDirectory.db_url = db_url
     c.CourseDirectory.source_directory = "source"
     c.CourseDirectory.release_directory = "release"
     c.CourseDirectory.submitted_directory = "submitted"

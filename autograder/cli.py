@@ -1,0 +1,199 @@
+"""Command-line interface: ``python -m autograder <command> --help``.
+
+One subcommand per step of the pipeline; each parses its options and calls one module:
+
+=========  =====================  ==========================================================
+command    module                 what it does
+=========  =====================  ==========================================================
+generate   :mod:`.release`        ``source/`` -> ``release/`` with nbgrader, then leak checks
+collect    :mod:`.collect`        exchange or LMS zip -> ``submitted/``
+grade      :mod:`.grade`          parallel, resumable autograding into ``grades/``
+feedback   :mod:`.feedback`       sanitized per-student HTML (+ nbgrader's, for the exchange)
+export     :mod:`.export`         CSV student x question with a ``status`` column
+report     :mod:`.report`         score distributions and frequent mistakes (table + PNG)
+demo       :mod:`.demo`           the main job: all of the above on a generated sample class
+=========  =====================  ==========================================================
+
+Every command takes ``--root`` (the course root; default ``course_config.COURSE_ROOT``).
+Exit status: 0 on success, 1 when the step failed (e.g. a release check), 2 on bad usage.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def _ensure_path() -> None:
+    """Put this interpreter's bin/ first on PATH: nbgrader runs ``alembic`` from PATH."""
+    bindir = str(Path(sys.executable).parent)
+    parts = os.environ.get("PATH", "").split(os.pathsep)
+    if not parts or parts[0] != bindir:
+        os.environ["PATH"] = os.pathsep.join([bindir] + [p for p in parts if p != bindir])
+
+
+def _assignments(values):
+    if not values or values == ["all"]:
+        return None
+    return values
+
+
+def _add_common(p: argparse.ArgumentParser, assignments: bool = True) -> None:
+    p.add_argument("--root", type=Path, default=None,
+                   help="course root (default: course_config.COURSE_ROOT)")
+    if assignments:
+        p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
+                       help="assignment id(s); none or 'all' = every week in source/")
+
+
+def cmd_generate(args) -> int:
+    from autograder.release import ReleaseError, generate
+
+    try:
+        ids = generate(_assignments(args.assignments), root=args.root)
+    except (ReleaseError, ValueError) as exc:
+        print(f"generate: FAILED\n{exc}", file=sys.stderr)
+        return 1
+    print(f"generated and checked: {', '.join(ids)}")
+    return 0
+
+
+def cmd_collect(args) -> int:
+    from autograder import collect
+
+    if args.zip:
+        if not args.assignments or len(args.assignments) != 1:
+            print("collect --zip needs exactly one ASSIGNMENT", file=sys.stderr)
+            return 2
+        done = collect.collect_zip(args.assignments[0], args.zip, root=args.root)
+    else:
+        done = collect.collect_exchange(_assignments(args.assignments), root=args.root,
+                                        exchange_root=args.exchange)
+    for aid, students in done.items():
+        print(f"{aid}: collected {len(students)} submission(s): {', '.join(students)}")
+    return 0
+
+
+def cmd_grade(args) -> int:
+    from autograder import grade
+
+    from autograder.release import resolve_assignments
+
+    results = grade.grade(resolve_assignments(_assignments(args.assignments), args.root),
+                          students=args.student or None, jobs=args.jobs, root=args.root,
+                          force=args.force)
+    from autograder.results import summary_rows, format_table
+
+    print(format_table(summary_rows(results), ["student", "assignment", "score", "status"]))
+    return 0
+
+
+def cmd_feedback(args) -> int:
+    from autograder import feedback
+
+    paths = feedback.feedback(_assignments(args.assignments), students=args.student or None,
+                              root=args.root, nbgrader_feedback=not args.no_nbgrader,
+                              release=args.release, exchange_root=args.exchange)
+    print(f"wrote {len(paths)} feedback file(s) under {Path(paths[0]).parents[2] if paths else '-'}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from autograder import export
+
+    path = export.export(_assignments(args.assignments), root=args.root, out=args.out)
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from autograder import report
+
+    text, figures = report.report(_assignments(args.assignments), root=args.root)
+    print(text)
+    for f in figures:
+        print(f"figure: {f}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from autograder import demo
+
+    return demo.main(root=args.root, jobs=args.jobs, assignments=_assignments(args.assignments))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder",
+        description="Grading pipeline of the nnmath course on top of nbgrader 0.9.6.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("generate", help="source/ -> release/ for one week or all, then check it",
+                       description="Generate the student release with nbgrader (forced) and check "
+                       "it: no solutions, no hidden tests, no solutions_lib, no outputs, graded "
+                       "cells locked and check-summed. Exits 1 on any violation.")
+    _add_common(p)
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("collect", help="exchange submissions or an LMS zip -> submitted/",
+                       description="Collect submissions into submitted/: from nbgrader's exchange "
+                       "(after students submit), or with --zip from an LMS download via "
+                       "nbgrader zip_collect.")
+    _add_common(p)
+    p.add_argument("--zip", type=Path, help="LMS zip of per-student files "
+                   "(<student>_<anything>.ipynb or <student>/<notebook>.ipynb)")
+    p.add_argument("--exchange", type=Path, default=None, help="exchange root directory")
+    p.set_defaults(func=cmd_collect)
+
+    p = sub.add_parser("grade", help="autograde in parallel, resumable",
+                       description="Autograde submissions in worker processes (disjoint student "
+                       "sets), with a progress bar; re-running grades only what is missing.")
+    _add_common(p)
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: CPU count)")
+    p.add_argument("--force", action="store_true",
+                   help="regrade submissions that already have a result")
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("feedback", help="per-student HTML without hidden tests or reference code",
+                       description="Write feedback/<student>/<assignment>/<notebook>.html: the "
+                       "student's code, the score per question and the checker's message; also "
+                       "nbgrader's feedback (sanitized) for fetch_feedback.")
+    _add_common(p)
+    p.add_argument("--student", action="append", help="only this student (repeatable)")
+    p.add_argument("--no-nbgrader", action="store_true",
+                   help="skip nbgrader's generate_feedback")
+    p.add_argument("--release", action="store_true",
+                   help="also release_feedback to the exchange")
+    p.add_argument("--exchange", type=Path, default=None, help="exchange root directory")
+    p.set_defaults(func=cmd_feedback)
+
+    p = sub.add_parser("export", help="CSV student x question with a status column",
+                       description="Write exports/grades.csv: student, assignment, question, "
+                       "score, max_score, status (graded/missing/errored/flagged/pending), "
+                       "reason, mistake.")
+    _add_common(p)
+    p.add_argument("--out", type=Path, default=None, help="CSV path (default exports/grades.csv)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("report", help="score distributions and frequent mistakes",
+                       description="Print per-question score distributions and the most "
+                       "frequent named mistakes; save a matplotlib figure into reports/.")
+    _add_common(p)
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("demo", help="the main job: release + a sample class graded end to end",
+                       description="Generate every week in source/, build a sample class "
+                       "(reference, blank, one student per typical mistake, hostile ones), "
+                       "collect, grade, feedback, export, report, and print a summary table.")
+    _add_common(p)
+    p.add_argument("--jobs", type=int, default=None, help="worker processes (default: CPU count)")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv=None) -> int:
+    _ensure_path()
+    args = build_parser().parse_args(argv)
+    return args.func(args)

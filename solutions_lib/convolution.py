@@ -1,0 +1,122 @@
+"""Discrete convolution (``*``, kernel flipped) and cross-correlation (``⋆``) in any dimension.
+
+Conventions of the sheets: ``flip`` is the tilde (every axis reversed);
+``(x * f)[n] = Σ_i x[n - i] f[i]`` and ``(k ⋆ x)[n] = Σ_i k[i] x[n + i]``, with multi-indices.
+Also the sheet-002 image and filters (week 1) and the kernel gradient of week 4.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+#: Sheet 002 ex. 4-2: the 5×5 single-channel image.
+SHEET002_IMAGE = np.array(
+    [
+        [5, 5, 2, 5, 5],
+        [5, 5, 2, 5, 5],
+        [7, 7, 5, 7, 7],
+        [5, 5, 2, 5, 5],
+        [5, 5, 2, 5, 5],
+    ],
+    dtype=float,
+)
+#: Sheet 002 ex. 4-2: Sobel (vertical edges), Sobel (horizontal edges), Laplace; ``[filter, m, n]``.
+SHEET002_FILTERS = np.array(
+    [
+        [[1, 0, -1], [2, 0, -2], [1, 0, -1]],
+        [[1, 2, 1], [0, 0, 0], [-1, -2, -1]],
+        [[0, 1, 0], [1, -4, 1], [0, 1, 0]],
+    ],
+    dtype=float,
+)
+
+
+def _pair(x, k, what):
+    x, k = np.asarray(x, dtype=float), np.asarray(k, dtype=float)
+    if x.ndim == 0 or x.ndim != k.ndim:
+        raise ValueError(f"{what}: input and kernel need the same number of dimensions (>= 1), got {x.ndim} and {k.ndim}")
+    if x.size == 0 or k.size == 0:
+        raise ValueError(f"{what}: empty input {x.shape} or kernel {k.shape}")
+    return x, k
+
+
+def flip(a):
+    """Reverse every axis of ``a`` (the tilde of the sheets); same shape as ``a``."""
+    a = np.asarray(a)
+    return a[(slice(None, None, -1),) * a.ndim].copy()
+
+
+def correlate_valid(x, k):
+    """'Valid' cross-correlation ``(k ⋆ x)[n] = Σ_i k[i] x[n + i]`` in any number of dimensions.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n_1, ..., n_d)
+    k : ndarray, shape (k_1, ..., k_d) with k_i <= n_i
+
+    Returns
+    -------
+    ndarray, shape (n_1 - k_1 + 1, ..., n_d - k_d + 1)
+    """
+    x, k = _pair(x, k, "correlate_valid")
+    if any(ki > ni for ki, ni in zip(k.shape, x.shape)):
+        raise ValueError(f"correlate_valid: kernel {k.shape} is larger than the input {x.shape} in some axis")
+    windows = sliding_window_view(x, k.shape)  # (out..., k...)
+    return np.tensordot(windows, k, axes=k.ndim)
+
+
+def convolve_valid(x, f):
+    """'Valid' convolution ``x * f``: correlation with the flipped kernel; shape ``n_i - k_i + 1``."""
+    x, f = _pair(x, f, "convolve_valid")
+    return correlate_valid(x, flip(f))
+
+
+def convolve_full(x, f):
+    """Full discrete convolution ``(x * f)[n] = Σ_i x[n - i] f[i]`` in any number of dimensions.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n_1, ..., n_d)
+    f : ndarray, shape (k_1, ..., k_d)
+
+    Returns
+    -------
+    ndarray, shape (n_1 + k_1 - 1, ..., n_d + k_d - 1); equal to ``convolve_full(f, x)``.
+    """
+    x, f = _pair(x, f, "convolve_full")
+    padded = np.pad(x, [(ki - 1, ki - 1) for ki in f.shape])
+    return correlate_valid(padded, flip(f))
+
+
+def sobel_laplace_responses():
+    """The three sheet-002 filters cross-correlated ('valid', stride 1) with its 5×5 image.
+
+    Returns
+    -------
+    ndarray, shape (3, 3, 3)
+        ``[filter, i, j]``; ``[0, 0, 0] == 11``.
+    """
+    return np.stack([correlate_valid(SHEET002_IMAGE, k) for k in SHEET002_FILTERS])
+
+
+def kernel_gradient(a, delta):
+    """``∂C/∂F = flip(A) * Δ`` ('valid') for a layer ``Z = A * F`` (true convolution, valid).
+
+    Parameters
+    ----------
+    a : ndarray, shape (H, W)
+        The layer's input ``A``.
+    delta : ndarray, shape (H - kh + 1, W - kw + 1)
+        ``Δ = ∂C/∂Z``.
+
+    Returns
+    -------
+    ndarray, shape (kh, kw)
+        Equal to ``flip(A * flip(Δ))`` (sheet 000 ex. 2).
+    """
+    a, delta = np.asarray(a, dtype=float), np.asarray(delta, dtype=float)
+    if a.ndim != 2 or delta.ndim != 2:
+        raise ValueError(f"kernel_gradient needs 2-D a and delta, got {a.ndim}-D and {delta.ndim}-D")
+    if delta.shape[0] > a.shape[0] or delta.shape[1] > a.shape[1] or delta.size == 0:
+        raise ValueError(f"delta {delta.shape} does not fit the input {a.shape}")
+    return convolve_valid(flip(a), delta)

@@ -1,0 +1,83 @@
+"""Run and grade the weekly notebooks through the real pipeline, for the notebook tests.
+
+- :func:`run_notebook` executes a notebook top to bottom in a real kernel.
+- :func:`solution_sources` reads the solution cells of a source notebook.
+- :func:`grade_submissions` builds student submissions from the release notebook with some
+  solution cells replaced, and autogrades them with ``autograder`` (nbgrader underneath,
+  the verifier and the kernel sandbox included) in a temporary course.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE = ROOT / "source"
+
+
+@dataclass(frozen=True)
+class Score:
+    """One question of one graded submission."""
+
+    score: float
+    max_score: float
+    status: str
+    message: str
+
+
+def source_notebook_path(week: str) -> Path:
+    return SOURCE / week / f"{week}.ipynb"
+
+
+def run_notebook(path: Path | str, timeout: int = 120) -> tuple[nbformat.NotebookNode, float]:
+    """Execute the notebook at ``path`` in a fresh kernel; return it and the seconds taken.
+
+    Runs with the notebook's folder as working directory and the course root importable.
+    Raises ``nbclient.exceptions.CellExecutionError`` on the first failing cell.
+    """
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    start = time.perf_counter()
+    client.execute()
+    return nb, time.perf_counter() - start
+
+
+def solution_sources(week: str) -> dict[str, str]:
+    """``grade_id -> source`` of the code solution cells of the source notebook of ``week``."""
+    nb = nbformat.read(source_notebook_path(week), as_version=4)
+    out = {}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution") and cell.cell_type == "code":
+            out[meta["grade_id"]] = cell.source
+    return out
+
+
+def notebook_points(week: str) -> dict[str, float]:
+    """Question -> points as the source notebook's nbgrader metadata states them.
+
+    Test cells ``test_<name>`` count for question ``<name>``; answer cells for their grade id.
+    """
+    nb = nbformat.read(source_notebook_path(week), as_version=4)
+    points = {}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade"):
+            gid = meta["grade_id"]
+            question = gid[len("test_"):] if gid.startswith("test_") else gid
+            points[question] = float(meta.get("points", 0))
+    return points
