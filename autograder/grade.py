@@ -123,7 +123,7 @@ def preflight(root=None) -> str:
     _ensure_path()
     sandbox.install_kernel_spec()
     env_backup = dict(os.environ)
-    os.environ[sandbox._ENV_UID] = str(sandbox.SANDBOX_UID_BASE + 9999)
+    os.environ[sandbox._ENV_UID] = str(sandbox.uid_block() + 99)
     code = ("import solutions_lib.grading as g\nfrom solutions_lib.grading import check\n"
             "print('NNMATH-OK', g.__file__)")
     km = kc = None
@@ -155,7 +155,7 @@ def preflight(root=None) -> str:
             km.shutdown_kernel(now=True)
         os.environ.clear()
         os.environ.update(env_backup)
-        sandbox.kill_sandbox(None, sandbox.SANDBOX_UID_BASE + 9999)
+        sandbox.kill_sandbox(None, sandbox.uid_block() + 99)
 
 
 # ======================================================================================
@@ -582,7 +582,7 @@ def _run_nbgrader(student, aid, root, worker) -> dict:
     cfg.Execute.raise_on_iopub_timeout = False
     cfg.Execute.shutdown_kernel = "immediate"   # the kernel is thrown away anyway
     _TASK_COUNTER[0] += 1
-    uid = sandbox.SANDBOX_UID_BASE + 100 * worker + _TASK_COUNTER[0] % 100
+    uid = sandbox.uid_block() + _TASK_COUNTER[0] % 99
     pidfile = Path(tempfile.mkdtemp(prefix="nnmath-pid-")) / "kernel.pid"
     hide = [str(cc.COURSE_ROOT / "source"), str(root / "source"),
             str(root / "submitted"), str(root / GRADING_DIR), str(root / "gradebook.db"),

@@ -56,8 +56,18 @@ import course_config as cc
 KERNEL_NAME = "nnmath-sandbox"
 #: Largest file a student's kernel may write, MiB.
 MAX_FILE_MB = 64
-#: First uid of the per-worker sandbox uids (worker ``i`` uses ``SANDBOX_UID_BASE + i``).
+#: Lowest sandbox uid; each grading process takes its own block of 100 (see :func:`uid_block`).
 SANDBOX_UID_BASE = 61000
+
+
+def uid_block() -> int:
+    """First of the 100 sandbox uids of this grading process.
+
+    Derived from the pid, so two graders running at once (parallel workers, two test
+    processes) never share a uid: cleaning up one kernel's processes by uid cannot kill
+    another's kernel.
+    """
+    return SANDBOX_UID_BASE + 100 * (os.getpid() % 10000)
 #: gid of the sandboxed kernel (``nogroup``).
 SANDBOX_GID = 65534
 

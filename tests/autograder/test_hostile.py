@@ -113,6 +113,11 @@ def test_hostile_case(graded_class, key):
         assert q["score"] == 0.0, detail     # suspected tampering earns nothing until reviewed
     if key in ZERO_IF_GRADED or key in ("renamed", "importref"):
         assert q["score"] == 0.0, detail
+    if key == "patchchecker":
+        # the fake checker stays installed for every later test cell: those are flagged too
+        assert r["questions"][OTHER]["status"] == "flagged", detail
+        assert r["questions"][OTHER]["score"] == 0.0, detail
+        return
     # the other autograded question is untouched: full marks
     assert r["questions"][OTHER]["status"] == "graded", detail
     assert r["questions"][OTHER]["score"] == 2.0, detail

@@ -11,7 +11,7 @@ import course_config as cc
 from autograder import sandbox
 
 
-_UIDS = iter(range(sandbox.SANDBOX_UID_BASE + 9000, sandbox.SANDBOX_UID_BASE + 9900))
+_UIDS = iter(range(sandbox.SANDBOX_UID_BASE + 1_000_000, sandbox.SANDBOX_UID_BASE + 1_000_900))
 
 
 @pytest.fixture
