@@ -1,15 +1,15 @@
 """Max and average pooling over ``(N, H, W, C)`` volumes, forward and backward.
 
 A window of ``size × size`` moves with ``stride`` over the two spatial axes; the output size is
-``floor((H - size)/stride) + 1``. Backward passes scatter with ``np.bincount`` so that
-overlapping windows (``stride < size``) accumulate correctly.
+``floor((H - size)/stride) + 1``. Every pass loops over the ``size²`` offsets inside the window,
+each step a strided slice of the whole volume (never a loop over pixels). Overlapping windows
+(``stride < size``) accumulate correctly in the backward passes.
 """
 from __future__ import annotations
 
 import numbers
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 
 def _check(x, size, stride):
@@ -24,25 +24,13 @@ def _check(x, size, stride):
     return x, int(size), int(stride)
 
 
-def _windows(x, size, stride):
-    """``(N, Ho, Wo, C, size*size)`` view-copy of every window, row-major inside the window."""
-    win = sliding_window_view(x, (size, size), axis=(1, 2))[:, ::stride, ::stride]
-    return win.reshape(*win.shape[:4], size * size)
-
-
-def _window_input_index(shape, size, stride, offsets):
-    """Flat index into ``x`` of entry ``offsets`` (row-major in the window) of every window."""
-    n, h, w, c = shape
-    ho, wo = (h - size) // stride + 1, (w - size) // stride + 1
-    ni = np.arange(n)[:, None, None, None]
-    yi = (np.arange(ho) * stride)[None, :, None, None]
-    xi = (np.arange(wo) * stride)[None, None, :, None]
-    ci = np.arange(c)[None, None, None, :]
-    if offsets.ndim == 5:  # one offset per window and entry
-        ni, yi, xi, ci = (a[..., None] for a in (ni, yi, xi, ci))
-    rows = yi + offsets // size
-    cols = xi + offsets % size
-    return ((ni * h + rows) * w + cols) * c + ci
+def _offsets(x_shape, size, stride):
+    """Row-major window offsets ``(i, j)`` with the slices selecting that entry of every window."""
+    ho, wo = (x_shape[1] - size) // stride + 1, (x_shape[2] - size) // stride + 1
+    for i in range(size):
+        for j in range(size):
+            yield (slice(None), slice(i, i + stride * (ho - 1) + 1, stride),
+                   slice(j, j + stride * (wo - 1) + 1, stride), slice(None))
 
 
 def _check_delta(delta, x, size, stride):
@@ -57,7 +45,11 @@ def _check_delta(delta, x, size, stride):
 def maxpool2d_forward(x, size=2, stride=2):
     """Maximum of every window. ``x (N, H, W, C)`` -> ``(N, H_out, W_out, C)``."""
     x, size, stride = _check(x, size, stride)
-    return _windows(x, size, stride).max(axis=-1)
+    offsets = _offsets(x.shape, size, stride)
+    out = x[next(offsets)].copy()
+    for sl in offsets:
+        np.maximum(out, x[sl], out=out)
+    return out
 
 
 def maxpool2d_backward(delta, x, size=2, stride=2):
@@ -74,15 +66,23 @@ def maxpool2d_backward(delta, x, size=2, stride=2):
     """
     x, size, stride = _check(x, size, stride)
     delta = _check_delta(delta, x, size, stride)
-    winner = _windows(x, size, stride).argmax(axis=-1)  # argmax picks the first maximum
-    idx = _window_input_index(x.shape, size, stride, winner)
-    return np.bincount(idx.ravel(), weights=delta.ravel(), minlength=x.size).reshape(x.shape)
+    peak = maxpool2d_forward(x, size, stride)
+    routed = np.zeros(delta.shape, dtype=bool)  # has this window's δ been sent already?
+    dx = np.zeros_like(x)
+    for sl in _offsets(x.shape, size, stride):
+        winner = (x[sl] == peak) & ~routed
+        routed |= winner
+        dx[sl] += np.where(winner, delta, 0.0)
+    return dx
 
 
 def avgpool2d_forward(x, size=2, stride=2):
     """Mean of every window. ``x (N, H, W, C)`` -> ``(N, H_out, W_out, C)``."""
     x, size, stride = _check(x, size, stride)
-    return _windows(x, size, stride).mean(axis=-1)
+    out = None
+    for sl in _offsets(x.shape, size, stride):
+        out = x[sl].copy() if out is None else out + x[sl]
+    return out / (size * size)
 
 
 def avgpool2d_backward(delta, x, size=2, stride=2):
@@ -94,8 +94,8 @@ def avgpool2d_backward(delta, x, size=2, stride=2):
     """
     x, size, stride = _check(x, size, stride)
     delta = _check_delta(delta, x, size, stride)
-    k = size * size
-    offsets = np.broadcast_to(np.arange(k), (*delta.shape, k))
-    idx = _window_input_index(x.shape, size, stride, offsets)
-    weights = np.broadcast_to((delta / k)[..., None], idx.shape)
-    return np.bincount(idx.ravel(), weights=weights.ravel(), minlength=x.size).reshape(x.shape)
+    share = delta / (size * size)
+    dx = np.zeros_like(x)
+    for sl in _offsets(x.shape, size, stride):
+        dx[sl] += share
+    return dx
