@@ -101,7 +101,8 @@ def install_kernel_spec(data_dir: str | Path | None = None) -> Path:
     spec_dir = data_dir / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
     spec = {
-        "argv": [sys.executable, "-m", "autograder.sandbox", "-f", "{connection_file}"],
+        "argv": [sys.executable, "-m", "autograder.sandbox", "-f", "{connection_file}",
+                 "--IPKernelApp.log_level=ERROR"],
         "display_name": "nnmath sandbox (autograde)",
         "language": "python",
         "metadata": {"debugger": False},

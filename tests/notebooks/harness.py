@@ -2,14 +2,17 @@
 
 - :func:`run_notebook` executes a notebook top to bottom in a real kernel.
 - :func:`solution_sources` reads the solution cells of a source notebook.
+- :func:`notebook_points` reads the points the notebook's metadata states.
 - :func:`grade_submissions` builds student submissions from the release notebook with some
   solution cells replaced, and autogrades them with ``autograder`` (nbgrader underneath,
   the verifier and the kernel sandbox included) in a temporary course.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -81,3 +84,48 @@ def notebook_points(week: str) -> dict[str, float]:
             question = gid[len("test_"):] if gid.startswith("test_") else gid
             points[question] = float(meta.get("points", 0))
     return points
+
+
+def grade_submissions(week: str, submissions: dict[str, dict[str, str]], jobs: int = 2) -> dict[str, dict[str, Score]]:
+    """Autograde ``student -> {grade_id: code}`` submissions of ``week`` through the pipeline.
+
+    Each submission is the release notebook with the code cells named in its dict replaced.
+    A temporary course (a copy of ``source/<week>``, the course's configuration, its own SQLite
+    gradebook) runs ``python -m autograder generate`` and ``grade --jobs`` as subprocesses, so the
+    verifier, the kernel sandbox and nbgrader are exactly those of a real run.
+
+    Returns ``student -> question -> Score``.
+    """
+    root = Path(tempfile.mkdtemp(prefix=f"nnmath_{week}_"))
+    try:
+        shutil.copytree(SOURCE / week, root / "source" / week)
+        for name in ("nbgrader_config.py", "course_config.py"):
+            shutil.copy(ROOT / name, root / name)
+        env = dict(os.environ, PYTHONPATH=str(ROOT),
+                   NNMATH_GRADEBOOK_URL=f"sqlite:///{root / 'gradebook.db'}",
+                   PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+
+        def autograder(*args):
+            subprocess.run([sys.executable, "-m", "autograder", *args, "--root", str(root)],
+                           cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+
+        autograder("generate", week)
+        release = nbformat.read(root / "release" / week / f"{week}.ipynb", as_version=4)
+        for student, cells in submissions.items():
+            nb = nbformat.from_dict(release)
+            for cell in nb.cells:
+                gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+                if cell.cell_type == "code" and gid in cells:
+                    cell.source = cells[gid]
+            folder = root / "submitted" / student / week
+            folder.mkdir(parents=True)
+            nbformat.write(nb, folder / f"{week}.ipynb")
+        autograder("grade", week, "--jobs", str(jobs), "--force")
+        out = {}
+        for student in submissions:
+            data = json.loads((root / "grades" / week / f"{student}.json").read_text())
+            out[student] = {q: Score(v["score"], v["max_score"], v["status"], v["message"])
+                            for q, v in data["questions"].items()}
+        return out
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
