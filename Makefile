@@ -6,7 +6,7 @@ BIN    := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export PYTHONPATH := $(abspath .)
 
-.PHONY: main test venv data release check-release clean
+.PHONY: main test venv data browser release check-release clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt requirements-test.txt
@@ -22,8 +22,16 @@ data: venv
 main: venv data
 	$(BIN)/python -m autograder demo
 
-# Every test: reference library, checker, data, pipeline, notebooks.
-test: venv data
+# Debian's Chromium for the student-view tests (JupyterLab in a headless browser); apt as root.
+browser:
+	@command -v $${NNMATH_CHROMIUM:-chromium} >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	if [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's chromium for the student-view tests ..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
+	else echo "the student-view tests need Chromium: sudo apt-get install chromium (or set NNMATH_CHROMIUM)"; exit 1; fi
+
+# Every test: reference library, checker, data, pipeline, notebooks, the student view in a browser.
+test: venv data browser
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q tests
 
 clean:

@@ -1,0 +1,196 @@
+"""What a student sees: every release notebook in a real JupyterLab, in a real headless Chromium.
+
+For each week in ``release/``, the student notebook with the reference solutions filled in (a
+student who did the work) is opened in JupyterLab and run with *Run All Cells*. Then:
+
+- every code cell ran (no ``[*]`` or empty prompt left), no cell shows an error or stderr;
+- the LaTeX is typeset (MathJax elements present), the matplotlib figures are images;
+- the ipywidgets exploration renders as live controls, and operating its first control (a slider
+  step, a toggle button, a checkbox) redraws its figure — the kernel round trip a static page
+  cannot make.
+
+A screenshot of each week's widget lands in ``$NNMATH_SCREENSHOT_DIR`` (default: the test's
+temporary folder). Chromium is Debian's (``make test`` installs it as root); Playwright drives
+it through ``executable_path`` and downloads nothing.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import submissions as sb
+from tests.notebooks import harness
+
+pytestmark = pytest.mark.xdist_group("student_view")
+
+RELEASE = harness.ROOT / "release"
+WEEKS = sorted(p.name for p in RELEASE.iterdir() if (p / f"{p.name}.ipynb").is_file()) if RELEASE.is_dir() else []
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+RUN_ALL_TIMEOUT_MS = 120_000
+
+
+def _chromium() -> str:
+    path = os.environ.get("NNMATH_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.fail("no Chromium: install Debian's package (`apt-get install chromium`; `make test` does it as root) "
+                    "or set NNMATH_CHROMIUM to its path")
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server on loopback serving the solved release notebooks; yields (url, token, folder)."""
+    folder = tmp_path_factory.mktemp("lab")
+    for week in WEEKS:
+        nb = sb.fill(RELEASE / week / f"{week}.ipynb", sb.reference_answers(harness.SOURCE / week / f"{week}.ipynb"))
+        nbformat.write(nb, folder / f"{week}.ipynb")
+        # the week's other files (data loaders, ...) sit beside the notebook, as in a student's folder
+        for extra in (RELEASE / week).iterdir():
+            if extra.is_file() and extra.suffix != ".ipynb":
+                shutil.copy(extra, folder / extra.name)
+    port, token = _free_port(), secrets.token_hex(16)
+    home = tmp_path_factory.mktemp("jupyter_home")
+    # a student's JupyterLab that never asks for or fetches news (this machine has no internet)
+    settings = home / "user-settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True)
+    (settings / "notification.jupyterlab-settings").write_text('{"fetchNews": "false", "checkForUpdates": false}')
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), MPLBACKEND="module://matplotlib_inline.backend_inline")
+    log = open(home / "lab.log", "w")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
+         f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}",
+         "--LabApp.expose_app_in_browser=True", f"--LabApp.user_settings_dir={home / 'user-settings'}"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                log.close()
+                pytest.fail(f"JupyterLab did not start:\n{(home / 'lab.log').read_text()[-3000:]}")
+            time.sleep(0.3)
+    try:
+        yield url, token, folder
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=_chromium(), args=CHROMIUM_FLAGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+# JavaScript run in the page, on the notebook open in the main area (its model, not the DOM:
+# the model knows every cell, run or not, and every output).
+_NOTEBOOK = "window.jupyterapp.shell.currentWidget"
+_KERNEL_IDLE = (f"() => {{ const k = {_NOTEBOOK} && {_NOTEBOOK}.sessionContext.session"
+                " && " + _NOTEBOOK + ".sessionContext.session.kernel;"
+                " return !!k && k.connectionStatus === 'connected' && k.status === 'idle'; }")
+_STATE = f"""() => {{
+  const code = [...{_NOTEBOOK}.content.model.cells].filter(c => c.type === 'code');
+  const outputs = code.flatMap(c => c.outputs.toJSON());
+  return {{cells: code.length, ran: code.filter(c => c.executionCount !== null).length,
+          errors: outputs.filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue),
+          stderr: outputs.filter(o => o.output_type === 'stream' && o.name === 'stderr').map(o => [].concat(o.text).join(''))}};
+}}"""
+_DONE = f"() => {{ const s = ({_STATE})(); return s.ran === s.cells || s.errors.length > 0; }}"
+_WIDGET_FIGURE = f"() => {{ const i = {_NOTEBOOK}.node.querySelector('.widget-output img'); return i ? i.src : null; }}"
+
+
+def _operate_first_control(notebook) -> str:
+    """Change the first widget control: a slider step, another toggle button, a checkbox, a dropdown."""
+    slider = notebook.locator(".widget-slider .noUi-handle").first
+    if slider.count():
+        slider.focus()
+        slider.press("ArrowRight")
+        return "slider"
+    toggle = notebook.locator(".widget-toggle-buttons button:not(.mod-active)").first
+    if toggle.count():
+        toggle.click()
+        return "toggle button"
+    checkbox = notebook.locator(".widget-checkbox input").first
+    if checkbox.count():
+        checkbox.click()
+        return "checkbox"
+    dropdown = notebook.locator(".widget-dropdown select").first
+    if dropdown.count():
+        options = dropdown.locator("option").all_text_contents()
+        dropdown.select_option(label=options[-1])
+        return "dropdown"
+    pytest.fail("the widget has no slider, toggle button, checkbox or dropdown to operate")
+
+
+@pytest.mark.skipif(not WEEKS, reason="no week in release/ yet")
+@pytest.mark.parametrize("week", WEEKS)
+def test_release_notebook_runs_and_its_widget_responds_in_jupyterlab(week, lab, browser, tmp_path):
+    url, token, _ = lab
+    shots = Path(os.environ.get("NNMATH_SCREENSHOT_DIR", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        # a workspace of its own, so no other week's notebook is restored beside this one
+        page.goto(f"{url}/lab/workspaces/{week}/tree/{week}.ipynb?token={token}")
+        page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
+        page.wait_for_function(_KERNEL_IDLE, timeout=60_000)   # Run All before the kernel is up queues to nothing
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        try:
+            page.wait_for_function(_DONE, timeout=RUN_ALL_TIMEOUT_MS)
+        except Exception:
+            pass
+        state = page.evaluate(_STATE)
+        assert not state["errors"], f"a cell raised: {state['errors']}"
+        assert state["ran"] == state["cells"], \
+            f"only {state['ran']} of {state['cells']} code cells ran in {RUN_ALL_TIMEOUT_MS / 1000:.0f} s"
+        assert not state["stderr"], f"a cell writes to stderr: {state['stderr']}"
+
+        notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook")
+        assert notebook.locator("mjx-container").count() > 0, "the LaTeX is not typeset"
+        assert notebook.locator(".jp-OutputArea-output img").count() > 0, "no matplotlib figure"
+        assert notebook.get_by_text("Error displaying widget").count() == 0, "a widget failed to render"
+        assert notebook.locator(".jupyter-widgets.widget-output").count() > 0, "no interactive widget"
+
+        first_widget = notebook.locator(".jupyter-widgets").first
+        first_widget.scroll_into_view_if_needed()
+        page.wait_for_function(_WIDGET_FIGURE, timeout=30_000)
+        before = page.evaluate(_WIDGET_FIGURE)
+        control = _operate_first_control(notebook)
+        try:
+            page.wait_for_function(f"() => {{ const s = ({_WIDGET_FIGURE})(); return s && s !== {before!r}; }}",
+                                   timeout=30_000)
+        except Exception:
+            pytest.fail(f"operating the widget's {control} did not redraw its figure")
+        first_widget.scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / f"{week}_widget.png"))
+    finally:
+        page.close()
