@@ -57,6 +57,11 @@ def mistake_submissions(week: str, questions) -> tuple[dict[str, dict[str, str]]
     return subs, planted
 
 
+def autograded_questions(week: str) -> list[str]:
+    """The autograded questions (graded names) of ``week``: its points without the ``answer_`` ones."""
+    return [q for q in course_config.POINTS[week] if not q.startswith("answer_")]
+
+
 class WeeklyNotebookTests:
     """Subclass with ``week`` (an assignment id) and ``alternatives`` (grade id -> code)."""
 
@@ -69,8 +74,7 @@ class WeeklyNotebookTests:
 
     @property
     def auto(self) -> list[str]:
-        """The autograded questions (graded names) of the week."""
-        return [q for q in self.points if not q.startswith("answer_")]
+        return autograded_questions(self.week)
 
     def _assert_full(self, scores, who):
         for q in self.auto:
@@ -148,13 +152,14 @@ class WeeklyNotebookTests:
     # --- grading through the pipeline -------------------------------------------------------
 
     @pytest.fixture(scope="class")
-    def graded(self):
+    @classmethod
+    def graded(cls):
         """Every submission of the week, autograded in one run: reference, blank, alternative,
         and the mistake submissions."""
-        subs, planted = mistake_submissions(self.week, self.auto)
-        subs.update({"reference": harness.solution_sources(self.week), "blank": {},
-                     "alternative": dict(self.alternatives)})
-        return harness.grade_submissions(self.week, subs), planted
+        subs, planted = mistake_submissions(cls.week, autograded_questions(cls.week))
+        subs.update({"reference": harness.solution_sources(cls.week), "blank": {},
+                     "alternative": dict(cls.alternatives)})
+        return harness.grade_submissions(cls.week, subs), planted
 
     def test_reference_earns_every_point_and_blank_earns_none(self, graded):
         result, _ = graded
