@@ -67,13 +67,28 @@ def maxpool2d_backward(delta, x, size=2, stride=2):
     x, size, stride = _check(x, size, stride)
     delta = _check_delta(delta, x, size, stride)
     peak = maxpool2d_forward(x, size, stride)
-    routed = np.zeros(delta.shape, dtype=bool)  # has this window's δ been sent already?
-    dx = np.zeros_like(x)
-    for sl in _offsets(x.shape, size, stride):
-        winner = (x[sl] == peak) & ~routed
-        routed |= winner
-        dx[sl] += np.where(winner, delta, 0.0)
+    dx, maxima = _route_to_maxima(delta, x, peak, size, stride, first_only=False)
+    if maxima > peak.size:  # some window has tied maxima: only the first may receive its δ
+        dx, _ = _route_to_maxima(delta, x, peak, size, stride, first_only=True)
     return dx
+
+
+def _route_to_maxima(delta, x, peak, size, stride, first_only):
+    """``(dx, count)``: each window's ``δ`` sent to the entries equal to its maximum ``peak`` (to the
+    first of them in row-major order if ``first_only``), and how many such entries there were."""
+    unrouted = delta.copy() if first_only else delta  # zeroed per window once its δ is sent
+    dx = np.zeros_like(x)
+    count = 0
+    for sl in _offsets(x.shape, size, stride):
+        winner = x[sl] == peak
+        count += np.count_nonzero(winner)
+        if stride < size:  # overlapping windows share inputs: accumulate
+            dx[sl] += winner * unrouted
+        else:  # an input lies in one window at most: write in place
+            np.multiply(winner, unrouted, out=dx[sl])
+        if first_only:
+            np.copyto(unrouted, 0.0, where=winner)
+    return dx, count
 
 
 def avgpool2d_forward(x, size=2, stride=2):

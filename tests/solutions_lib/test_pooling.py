@@ -42,6 +42,24 @@ def test_ties_send_gradient_to_the_first_maximum_only():
     np.testing.assert_array_equal(dx[0, :, :, 0], [[5, 0], [0, 0]])
 
 
+def loop_maxpool_backward(delta, x, size, stride):
+    """Oracle: each window's delta to its first maximum in row-major order, window by window."""
+    dx = np.zeros_like(x)
+    for n, y, xx, c in np.ndindex(delta.shape):
+        window = x[n, y * stride:y * stride + size, xx * stride:xx * stride + size, c]
+        u, v = np.unravel_index(np.argmax(window), window.shape)  # argmax: the first maximum
+        dx[n, y * stride + u, xx * stride + v, c] += delta[n, y, xx, c]
+    return dx
+
+
+@pytest.mark.parametrize("shape,size,stride", CASES)
+def test_backward_with_ties_equals_the_window_loop(shape, size, stride):
+    x = RNG.integers(0, 3, size=shape).astype(float)  # few values: many tied maxima, overlapping windows too
+    delta = RNG.normal(size=maxpool2d_forward(x, size, stride).shape)
+    np.testing.assert_allclose(maxpool2d_backward(delta, x, size, stride), loop_maxpool_backward(delta, x, size, stride),
+                               rtol=1e-12, atol=1e-15)
+
+
 def test_average_backward_divides_by_k():
     dx = avgpool2d_backward(np.full((1, 1, 1, 1), 4.0), np.zeros((1, 2, 2, 1)))
     np.testing.assert_array_equal(dx[0, :, :, 0], np.ones((2, 2)))
