@@ -98,6 +98,10 @@ KERNEL_MEMORY_MB = 4096
 KERNEL_MAX_PROCESSES = 64
 #: Largest output a student's cell may keep in the graded notebook, in lines.
 MAX_OUTPUT_LINES = 1000
+#: Whether matplotlib figures are rendered under autograde. Off: a figure is recorded as its text
+#: ("<Figure size ... with 4 Axes>"), which saves the kernel most of a teaching notebook's drawing
+#: time (w02: 0.8 s of 2.3 s); the feedback then shows no plots. Scores never depend on it.
+AUTOGRADE_RENDERS_FIGURES = False
 
 # --- hidden tests ------------------------------------------------------------------------
 #: Base seed of the hidden tests; each graded name derives its own stream from it.

@@ -16,6 +16,8 @@ Two halves:
     ``RLIMIT_FSIZE`` = :data:`MAX_FILE_MB`, ``RLIMIT_CORE`` = 0, ``RLIMIT_CPU`` =
     ``NOTEBOOK_TIMEOUT_S`` (a CPU-bound loop that survives everything else gets ``SIGXCPU``);
   - BLAS / OpenMP single-threaded (predictable with parallel workers, fewer threads to count);
+  - matplotlib figures are not rasterised unless ``course_config.AUTOGRADE_RENDERS_FIGURES``
+    (the kernel spec sets ``InlineBackend.figure_formats`` empty: a figure is shown as text);
   - when started as root: a private mount namespace in which ``<course root>/solutions_lib``
     is replaced by a tmpfs holding only the lazy ``__init__.py`` and a read-only bind of
     ``grading/`` — the reference modules do not exist for the kernel, and the instructor's
@@ -100,9 +102,11 @@ def install_kernel_spec(data_dir: str | Path | None = None) -> Path:
     data_dir = Path(data_dir or tempfile.mkdtemp(prefix="nnmath-kernels-"))
     spec_dir = data_dir / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "autograder.sandbox", "-f", "{connection_file}", "--IPKernelApp.log_level=ERROR"]
+    if not cc.AUTOGRADE_RENDERS_FIGURES:
+        argv.append("--InlineBackend.figure_formats=[]")   # figures shown as text: no rasterising
     spec = {
-        "argv": [sys.executable, "-m", "autograder.sandbox", "-f", "{connection_file}",
-                 "--IPKernelApp.log_level=ERROR"],
+        "argv": argv,
         "display_name": "nnmath sandbox (autograde)",
         "language": "python",
         "metadata": {"debugger": False},

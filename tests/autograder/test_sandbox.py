@@ -77,6 +77,18 @@ def test_limits_applied_in_kernel(kernel):
     assert 0 < lim["RLIMIT_CPU"] <= cc.NOTEBOOK_TIMEOUT_S + 5
 
 
+def test_figures_are_text_unless_configured(kernel):
+    assert not cc.AUTOGRADE_RENDERS_FIGURES, "this test checks the default: no rasterised figures"
+    status, text, errs = kernel(
+        "%matplotlib inline\n"
+        "import matplotlib.pyplot as plt\n"
+        "from matplotlib_inline.config import InlineBackend\n"
+        "print(sorted(InlineBackend.instance().figure_formats))\n"
+        "fig = plt.figure(); plt.plot([0, 1]); plt.show()")
+    assert status == "ok", errs
+    assert text.strip() == "[]"
+
+
 def test_memory_bomb_gets_memory_error(kernel):
     status, _, errs = kernel("x = bytearray(%d)" % ((cc.KERNEL_MEMORY_MB + 512) * 1024 * 1024))
     assert status == "error" and errs == ["MemoryError"]
