@@ -9,7 +9,6 @@
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -21,6 +20,9 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+from autograder.results import read_result
+from autograder.submissions import fill
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "source"
@@ -110,20 +112,16 @@ def grade_submissions(week: str, submissions: dict[str, dict[str, str]], jobs: i
                            cwd=ROOT, env=env, check=True, capture_output=True, text=True)
 
         autograder("generate", week)
-        release = nbformat.read(root / "release" / week / f"{week}.ipynb", as_version=4)
+        release = root / "release" / week / f"{week}.ipynb"
         for student, cells in submissions.items():
-            nb = nbformat.from_dict(release)
-            for cell in nb.cells:
-                gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-                if cell.cell_type == "code" and gid in cells:
-                    cell.source = cells[gid]
             folder = root / "submitted" / student / week
             folder.mkdir(parents=True)
-            nbformat.write(nb, folder / f"{week}.ipynb")
+            nbformat.write(fill(release, cells), folder / f"{week}.ipynb")
         autograder("grade", week, "--jobs", str(jobs), "--force")
         out = {}
         for student in submissions:
-            data = json.loads((root / "grades" / week / f"{student}.json").read_text())
+            data = read_result(week, student, root)
+            assert data is not None, f"the grader stored no result for {student}"
             out[student] = {q: Score(v["score"], v["max_score"], v["status"], v["message"])
                             for q, v in data["questions"].items()}
         return out
