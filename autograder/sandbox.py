@@ -65,11 +65,13 @@ SANDBOX_UID_BASE = 61000
 def uid_block() -> int:
     """First of the 100 sandbox uids of this grading process.
 
-    Derived from the pid, so two graders running at once (parallel workers, two test
-    processes) never share a uid: cleaning up one kernel's processes by uid cannot kill
-    another's kernel.
+    Derived from the whole pid (no modulus: pids wrap around, and two live processes whose
+    pids agree modulo anything would share a block), so two graders running at once
+    (parallel workers, two test processes) never share a uid: cleaning up one kernel's
+    processes by uid cannot kill another's kernel. The largest Linux pid (2**22) gives
+    uids below 2**29.
     """
-    return SANDBOX_UID_BASE + 100 * (os.getpid() % 10000)
+    return SANDBOX_UID_BASE + 100 * os.getpid()
 #: gid of the sandboxed kernel (``nogroup``).
 SANDBOX_GID = 65534
 

@@ -11,7 +11,18 @@ import course_config as cc
 from autograder import sandbox
 
 
-_UIDS = iter(range(sandbox.SANDBOX_UID_BASE + 1_000_000, sandbox.SANDBOX_UID_BASE + 1_000_900))
+def _fresh_uids():
+    """Sandbox uids of this test process: a block of its own, far from the grader's blocks.
+
+    pytest-xdist runs this module in several processes at once, and a kernel's teardown kills
+    every process of its uid; a block shared between workers let one worker's teardown kill
+    another worker's kernel mid-test.
+    """
+    first = sandbox.SANDBOX_UID_BASE + 2**30 + 100 * os.getpid()   # above every uid_block()
+    return iter(range(first, first + 100))
+
+
+_UIDS = _fresh_uids()
 
 
 @pytest.fixture
@@ -161,3 +172,17 @@ def test_apply_limits_in_child():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=str(cc.COURSE_ROOT), check=True).stdout
     assert int(out) == cc.KERNEL_MEMORY_MB * 1024 * 1024
+
+
+def test_uid_blocks_of_live_processes_are_disjoint():
+    """Two graders at once never share a uid, whatever their pids (no wrap-around modulus)."""
+    import subprocess
+    import sys
+
+    code = "from autograder import sandbox; print(sandbox.uid_block())"
+    others = {int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                 check=True).stdout) for _ in range(3)}
+    blocks = others | {sandbox.uid_block()}
+    assert len(blocks) == 4
+    assert all(abs(a - b) >= 100 for a in blocks for b in blocks if a != b)
+    assert sandbox.SANDBOX_UID_BASE + 100 * 2**22 < next(_fresh_uids())   # tests' uids apart
