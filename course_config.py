@@ -93,7 +93,7 @@ CELL_TIMEOUT_S = int(os.environ.get("NNMATH_CELL_TIMEOUT_S", 60))
 #: Seconds one whole notebook may run under autograde (wall clock, kernel start included).
 NOTEBOOK_TIMEOUT_S = int(os.environ.get("NNMATH_NOTEBOOK_TIMEOUT_S", 300))
 #: Address-space cap of a student's kernel, in MiB.
-KERNEL_MEMORY_MB = 4096
+KERNEL_MEMORY_MB = int(os.environ.get("NNMATH_KERNEL_MEMORY_MB", 4096))
 #: Cap on processes (and threads) a student's kernel may create.
 KERNEL_MAX_PROCESSES = 64
 #: Largest output a student's cell may keep in the graded notebook, in lines.

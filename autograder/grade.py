@@ -19,7 +19,10 @@ two processes. Each task:
 3. when the kernel died (``os._exit``, a limit, a kill) nbgrader removes the autograded
    folder: the cell that was running is known (an nbclient ``on_cell_start`` hook), so that
    cell is replaced by a stub that raises and the notebook is graded again — the questions
-   that depended on it are ``errored`` with the reason, the others keep their scores;
+   that depended on it are ``errored`` with the reason (quoting the kernel's log, e.g. a
+   crash's ``Fatal Python error``), the others keep their scores. A kernel that died before
+   any cell ran or in a locked cell of the release is replaced instead
+   (:data:`MAX_KERNEL_RESTARTS`): that is not the student's doing;
 4. reads the scores from the gradebook and the checker's messages from the autograded
    notebook, reconciles passing test cells with the signed verifier verdicts (passed
    without a passing verdict -> ``flagged``, score 0) and adds the static tampering scan;
@@ -38,7 +41,6 @@ import queue as _queue
 import shutil
 import signal
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -54,6 +56,9 @@ from autograder import sandbox
 GRADING_DIR = ".grading"
 #: How many times a notebook whose kernel died is re-graded without the fatal cell.
 MAX_SALVAGE_ROUNDS = 3
+#: How many times a kernel that died outside the student's cells (at start-up, or in a locked
+#: setup cell of the release) is replaced by a new one before the task is ``errored``.
+MAX_KERNEL_RESTARTS = 2
 _STUB = ("raise RuntimeError('this cell was removed by the grader: {why}')\n")
 
 
@@ -124,13 +129,17 @@ def preflight(root=None) -> str:
     sandbox.install_kernel_spec()
     env_backup = dict(os.environ)
     os.environ[sandbox._ENV_UID] = str(sandbox.uid_block() + 99)
+    scratch = sandbox.new_scratch()
+    os.environ[sandbox._ENV_SCRATCH] = str(scratch)
     code = ("import solutions_lib.grading as g\nfrom solutions_lib.grading import check\n"
             "print('NNMATH-OK', g.__file__)")
     km = kc = None
     try:
-        tmp = tempfile.mkdtemp(prefix="nnmath-preflight-")
-        os.chmod(tmp, 0o755)
-        km, kc = start_new_kernel(kernel_name=sandbox.KERNEL_NAME, cwd=tmp, startup_timeout=60)
+        cwd = scratch / "cwd"
+        cwd.mkdir(mode=0o755)
+        os.chmod(cwd, 0o755)
+        km, kc = start_new_kernel(kernel_name=sandbox.KERNEL_NAME, cwd=str(cwd),
+                                  startup_timeout=60)
         out = []
         reply = kc.execute_interactive(code, timeout=60,
                                        output_hook=lambda m: out.append(m))
@@ -147,7 +156,9 @@ def preflight(root=None) -> str:
     except PreflightError:
         raise
     except Exception as exc:   # kernel did not start, timeouts ...
-        raise PreflightError(f"pre-flight failed: could not run the grading kernel: {exc!r}")
+        log = sandbox.kernel_log_tail(scratch)
+        raise PreflightError(f"pre-flight failed: could not run the grading kernel: {exc!r}"
+                             + (f" [kernel log: {log}]" if log else ""))
     finally:
         if kc is not None:
             kc.stop_channels()
@@ -156,6 +167,7 @@ def preflight(root=None) -> str:
         os.environ.clear()
         os.environ.update(env_backup)
         sandbox.kill_sandbox(None, sandbox.uid_block() + 99)
+        sandbox.remove_scratch(scratch)
 
 
 # ======================================================================================
@@ -474,13 +486,19 @@ def _grade_submission(student, aid, root, release, qs, worker):
 
     stubbed: dict[str, str] = {}     # question -> why its cell was replaced
     outcome = None
-    for _round in range(MAX_SALVAGE_ROUNDS + 1):
+    restarts = 0
+    for _round in range(MAX_SALVAGE_ROUNDS + MAX_KERNEL_RESTARTS + 1):
         outcome = _run_nbgrader(student, aid, root, worker)
         if outcome["success"]:
             break
         culprit = outcome.get("culprit")
         why = outcome["why"]
-        if culprit is None or _round == MAX_SALVAGE_ROUNDS:
+        if _round - restarts >= MAX_SALVAGE_ROUNDS:
+            break
+        if _not_the_students_cell(outcome, repaired) and restarts < MAX_KERNEL_RESTARTS:
+            restarts += 1       # the grading kernel failed outside the student's cells: again
+            continue
+        if culprit is None:
             break
         hit = _stub_culprit(repaired, culprit, why)
         if hit is None:
@@ -538,6 +556,29 @@ def _grade_submission(student, aid, root, release, qs, worker):
                             questions={q: store.question(**v) for q, v in questions.items()})
 
 
+def _not_the_students_cell(outcome: dict, repaired: dict) -> bool:
+    """True when the kernel died before any cell ran or while a locked setup cell ran.
+
+    Neither is the student's doing (their cells had not run yet, or a cell of the release
+    was running): the task is graded again with a new kernel instead of being lost.
+    """
+    if outcome["success"] or "kernel died" not in (outcome.get("why") or ""):
+        return False
+    if not outcome.get("started"):
+        return True
+    culprit = outcome.get("culprit")
+    if culprit is None:
+        return False
+    _, cid, gid = culprit
+    for nb in repaired.values():
+        for cell in nb.cells:
+            if cell.get("id") == cid:
+                m = _nbmeta(cell)
+                return (bool(m.get("locked")) and not m.get("solution")
+                        and not m.get("grade_id", "").startswith("test_"))
+    return False
+
+
 def _stub_culprit(repaired: dict, culprit: tuple, why: str):
     """Replace the cell that killed the kernel by a raising stub; return its question."""
     index, cid, gid = culprit
@@ -583,7 +624,8 @@ def _run_nbgrader(student, aid, root, worker) -> dict:
     cfg.Execute.shutdown_kernel = "immediate"   # the kernel is thrown away anyway
     _TASK_COUNTER[0] += 1
     uid = sandbox.uid_block() + _TASK_COUNTER[0] % 99
-    pidfile = Path(tempfile.mkdtemp(prefix="nnmath-pid-")) / "kernel.pid"
+    scratch = sandbox.new_scratch()
+    pidfile = scratch / sandbox.PID_FILE
     hide = [str(cc.COURSE_ROOT / "source"), str(root / "source"),
             str(root / "submitted"), str(root / GRADING_DIR), str(root / "gradebook.db"),
             str(root / "grades"), str(cc.COURSE_ROOT / "gradebook.db")]
@@ -607,7 +649,7 @@ def _run_nbgrader(student, aid, root, worker) -> dict:
     timer = threading.Timer(cc.NOTEBOOK_TIMEOUT_S, watchdog)
     try:
         os.environ[sandbox._ENV_UID] = str(uid)
-        os.environ[sandbox._ENV_PIDFILE] = str(pidfile)
+        os.environ[sandbox._ENV_SCRATCH] = str(scratch)
         os.environ[sandbox._ENV_HIDE] = os.pathsep.join(p for p in hide if os.path.exists(p))
         ctx = v_cls(label=f"{student}/{aid}") if v_cls is not None else _NullCtx()
         with ctx as v:
@@ -634,12 +676,13 @@ def _run_nbgrader(student, aid, root, worker) -> dict:
             pid = None
         sandbox.kill_sandbox(pid, uid if sandbox.can_drop_uid() else None)
         sandbox.reap()
-        shutil.rmtree(pidfile.parent, ignore_errors=True)
+        kernel_log = sandbox.kernel_log_tail(scratch)
+        sandbox.remove_scratch(scratch)
         os.environ.clear()
         os.environ.update(env_backup)
     success = bool(res.get("success"))
     out = {"success": success, "verdicts": verdicts, "culprit": None, "why": None,
-           "forged": forged}
+           "forged": forged, "started": bool(_RUNNING["history"]), "kernel_log": kernel_log}
     if not success:
         log = (res.get("log") or "") + "\n" + (res.get("error") or "")
         out["culprit"] = _RUNNING["cell"]
@@ -648,6 +691,10 @@ def _run_nbgrader(student, aid, root, worker) -> dict:
             out["culprit"] = _slow_cell() or out["culprit"]
         elif "DeadKernel" in log or "Kernel died" in log or "kernel died" in log:
             out["why"] = "the kernel died (os._exit, a crash or a resource limit)"
+            if not out["started"]:
+                out["why"] = "the grading kernel died before running any cell"
+            if kernel_log:
+                out["why"] += f" [kernel log: {kernel_log}]"
         elif "CellTimeoutError" in log or "Timeout waiting" in log:
             out["why"] = f"cell time limit ({cc.CELL_TIMEOUT_S} s) exceeded"
         else:

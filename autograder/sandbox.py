@@ -36,12 +36,18 @@ Two halves:
     away from the reference but cannot stop a student who opens the files by path (the static
     scan flags that).
 
-The launcher reports its pid in the file named by ``NNMATH_SANDBOX_PIDFILE`` (if set) so the
-grader can enforce the whole-notebook wall limit by killing the kernel's process group (and,
-when a uid was dropped, every process of that uid).
+The grader gives every kernel a scratch folder of its own (:func:`new_scratch`, passed in
+``NNMATH_SANDBOX_SCRATCH``) and removes it after the task (:func:`remove_scratch`). The
+launcher writes there its pid (``kernel.pid``: the grader enforces the whole-notebook wall limit
+by killing the kernel's process group and, when a uid was dropped, every process of that uid),
+the kernel's ``HOME`` and its mount staging folder, and sends the kernel's own standard error
+(launcher failures, Python's fatal-error traces via ``PYTHONFAULTHANDLER``) to ``kernel.log``,
+which the grader quotes when a kernel dies (:func:`kernel_log_tail`). Without a scratch
+folder (a kernel started by hand) those go to new temporary folders as before.
 """
 from __future__ import annotations
 
+import atexit
 import ctypes
 import json
 import os
@@ -76,9 +82,15 @@ def uid_block() -> int:
 SANDBOX_GID = 65534
 
 _ENV_UID = "NNMATH_SANDBOX_UID"
-_ENV_PIDFILE = "NNMATH_SANDBOX_PIDFILE"
 _ENV_HIDE = "NNMATH_SANDBOX_HIDE"          # more paths to hide (source/, gradebook ...)
 _ENV_NOSANDBOX = "NNMATH_SANDBOX_DISABLE"   # tests of the launcher itself only
+_ENV_SCRATCH = "NNMATH_SANDBOX_SCRATCH"    # the kernel's own folder (pid, HOME, log)
+#: Files the launcher writes into the scratch folder.
+PID_FILE, LOG_FILE = "kernel.pid", "kernel.log"
+#: How much of the end of a kernel log is searched for the fatal error (a crash trace of
+#: every thread is a few KiB).
+_LOG_TAIL_BYTES = 65536
+_CANNOT_START = "[nnmath sandbox] the kernel could not start"
 
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_BIND, _MS_REC, _MS_PRIVATE = 1, 2, 4, 4096, 16384, 1 << 18
 _CLONE_NEWNS = 0x00020000
@@ -101,10 +113,17 @@ def install_kernel_spec(data_dir: str | Path | None = None) -> Path:
     Path
         The data folder (kept for the life of the process).
     """
-    data_dir = Path(data_dir or tempfile.mkdtemp(prefix="nnmath-kernels-"))
+    if data_dir is None:
+        data_dir = tempfile.mkdtemp(prefix="nnmath-kernels-")
+        atexit.register(shutil.rmtree, data_dir, True)   # kept for the life of the process
+    data_dir = Path(data_dir)
     spec_dir = data_dir / "kernels" / KERNEL_NAME
     spec_dir.mkdir(parents=True, exist_ok=True)
-    argv = [sys.executable, "-m", "autograder.sandbox", "-f", "{connection_file}", "--IPKernelApp.log_level=ERROR"]
+    argv = [sys.executable, "-m", "autograder.sandbox", "-f", "{connection_file}",
+            "--IPKernelApp.log_level=ERROR",
+            # file descriptors 1 and 2 stay on the kernel log (see main): a crash's trace
+            # is kept there instead of dying in a forwarding pipe
+            "--IPKernelApp.capture_fd_output=False"]
     if not cc.AUTOGRADE_RENDERS_FIGURES:
         argv.append("--InlineBackend.figure_formats=[]")   # figures shown as text: no rasterising
     spec = {
@@ -123,6 +142,61 @@ def install_kernel_spec(data_dir: str | Path | None = None) -> Path:
     if root not in pp:
         os.environ["PYTHONPATH"] = os.pathsep.join([root, *pp])
     return data_dir
+
+
+def new_scratch() -> Path:
+    """A fresh scratch folder for one kernel (mode 0711: its sandbox uid can reach its HOME).
+
+    Returns
+    -------
+    Path
+        The folder; pass it in ``NNMATH_SANDBOX_SCRATCH`` and give it to
+        :func:`remove_scratch` when the kernel is gone.
+    """
+    path = Path(tempfile.mkdtemp(prefix="nnmath-kernel-"))
+    os.chmod(path, 0o711)
+    return path
+
+
+def remove_scratch(path: str | Path | None) -> None:
+    """Delete a kernel's scratch folder (its HOME and files, whoever owns them)."""
+    if path:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def kernel_log_tail(scratch: str | Path | None) -> str:
+    """What a kernel's ``kernel.log`` says about why it died ('' if nothing useful).
+
+    The kernel's standard error also holds harmless warnings, so only a fatal error is
+    quoted: Python's ``Fatal Python error: ...`` line (a crash), else the exception line that
+    ends the last traceback (e.g. ``MemoryError`` while ipykernel starts), else the
+    launcher's own ``[nnmath sandbox] ...`` message. A launcher failure counts as fatal.
+
+    Parameters
+    ----------
+    scratch : path or None
+        The kernel's scratch folder (:func:`new_scratch`).
+    """
+    if not scratch:
+        return ""
+    try:
+        with open(Path(scratch) / LOG_FILE, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - _LOG_TAIL_BYTES))
+            text = fh.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    lines = [ln.rstrip() for ln in text.splitlines() if ln.strip()]
+    fatal = [ln for ln in lines if ln.startswith(("Fatal Python error", _CANNOT_START))]
+    if fatal:
+        return fatal[-1][:300]
+    tb = [k for k, ln in enumerate(lines) if ln.startswith("Traceback (most recent call last)")]
+    if tb:
+        ends = [ln for ln in lines[tb[-1] + 1:] if not ln[:1].isspace()]
+        if ends:
+            return ends[-1][:300]
+    own = [ln for ln in lines if ln.startswith("[nnmath sandbox]")]
+    return own[-1][:300] if own else ""
 
 
 def can_drop_uid() -> bool:
@@ -332,18 +406,42 @@ def main(argv=None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if "-f" not in argv:
         raise SystemExit("usage: python -m autograder.sandbox -f <connection file>")
+    scratch = os.environ.get(_ENV_SCRATCH)
+    if scratch:
+        # what the kernel writes on file descriptors 1 and 2 (not its cells' Python output,
+        # which goes to the notebook) ends in the log the grader quotes if the kernel dies,
+        # never on the grader's terminal; RLIMIT_FSIZE caps its size
+        fd = os.open(os.path.join(scratch, LOG_FILE), os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                     0o600)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+    try:
+        _launch(argv, scratch)
+    except BaseException as exc:
+        if isinstance(exc, SystemExit) and exc.code in (0, None):
+            raise
+        import traceback
+
+        traceback.print_exc()
+        print(f"{_CANNOT_START}: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(70) from None
+
+
+def _launch(argv: list, scratch: str | None) -> None:
+    """Limits, namespace, uid drop and ``exec`` of ipykernel (see :func:`main`)."""
     conn = argv[argv.index("-f") + 1]
-    pidfile = os.environ.get(_ENV_PIDFILE)
-    if pidfile:
-        Path(pidfile).write_text(str(os.getpid()))
+    if scratch:
+        Path(scratch, PID_FILE).write_text(str(os.getpid()))
     env = dict(os.environ)
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = "1"
     env["MPLBACKEND"] = "Agg"
     env.pop("NNMATH_SANDBOX_UID", None)
-    env.pop(_ENV_PIDFILE, None)
     env.pop(_ENV_HIDE, None)
-    home = Path(tempfile.mkdtemp(prefix="nnmath-kernel-home-"))
+    env.pop(_ENV_SCRATCH, None)
+    env["PYTHONFAULTHANDLER"] = "1"      # a crash in C code leaves its trace in the log
+    home = Path(tempfile.mkdtemp(prefix="nnmath-kernel-home-", dir=scratch))
     env["HOME"] = str(home)
     env["IPYTHONDIR"] = str(home / ".ipython")
     env["MPLCONFIGDIR"] = str(home / ".mpl")
@@ -356,7 +454,7 @@ def main(argv=None) -> None:
     disabled = os.environ.get(_ENV_NOSANDBOX) == "1"
     hidden = False
     if can_drop_uid() and not disabled:
-        stage = tempfile.mkdtemp(prefix="nnmath-stage-")
+        stage = tempfile.mkdtemp(prefix="nnmath-stage-", dir=scratch)
         hidden = hide_reference_modules(stage)
         if hidden:
             for needed in {sys.base_prefix, os.path.realpath(sys.executable), sys.prefix,

@@ -39,8 +39,8 @@ def kernel(tmp_path, monkeypatch):
     monkeypatch.setenv(sandbox._ENV_HIDE, str(secret))
     uid = next(_UIDS)   # a fresh uid per kernel: no process budget shared between tests
     monkeypatch.setenv(sandbox._ENV_UID, str(uid))
-    pidfile = tmp_path / "pid"
-    monkeypatch.setenv(sandbox._ENV_PIDFILE, str(pidfile))
+    scratch = sandbox.new_scratch()
+    monkeypatch.setenv(sandbox._ENV_SCRATCH, str(scratch))
     work = tmp_path / "work"
     work.mkdir()
     km, kc = start_new_kernel(kernel_name=sandbox.KERNEL_NAME, cwd=str(work), startup_timeout=60)
@@ -54,13 +54,16 @@ def kernel(tmp_path, monkeypatch):
 
     run.secret = secret
     run.uid = uid
-    run.pid = lambda: int(pidfile.read_text())
+    run.pid = lambda: int((scratch / sandbox.PID_FILE).read_text())
+    run.send = kc.execute          # no wait for the reply (for code that kills the kernel)
+    run.scratch = scratch
     try:
         yield run
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
         sandbox.kill_sandbox(None, uid)
+        sandbox.remove_scratch(scratch)
 
 
 def test_kernel_spec_is_the_launcher(tmp_path, monkeypatch):
@@ -186,3 +189,53 @@ def test_uid_blocks_of_live_processes_are_disjoint():
     assert len(blocks) == 4
     assert all(abs(a - b) >= 100 for a in blocks for b in blocks if a != b)
     assert sandbox.SANDBOX_UID_BASE + 100 * 2**22 < next(_fresh_uids())   # tests' uids apart
+
+
+def test_launcher_failure_is_logged_in_the_scratch_folder(tmp_path):
+    """A launcher that cannot start the kernel says why in kernel.log and exits non-zero."""
+    import subprocess
+    import sys
+
+    scratch = sandbox.new_scratch()
+    try:
+        env = dict(os.environ, **{sandbox._ENV_SCRATCH: str(scratch),
+                                  sandbox._ENV_NOSANDBOX: "1"})
+        proc = subprocess.run([sys.executable, "-m", "autograder.sandbox", "-f",
+                               str(tmp_path / "missing-connection.json")],
+                              env=env, cwd=str(cc.COURSE_ROOT), capture_output=True, timeout=60)
+        assert proc.returncode == 70
+        assert int((scratch / sandbox.PID_FILE).read_text()) > 0
+        why = sandbox.kernel_log_tail(scratch)
+        assert why.startswith("[nnmath sandbox] the kernel could not start")
+        assert "FileNotFoundError" in why and "missing-connection.json" in why
+    finally:
+        sandbox.remove_scratch(scratch)
+    assert not scratch.exists()
+
+
+@pytest.mark.parametrize("log, quoted", [
+    ("", ""),
+    ("a warning of no consequence\n", ""),
+    ("Traceback (most recent call last):\n  File \"x\", line 1\nMemoryError\n", "MemoryError"),
+    ("noise\nFatal Python error: Segmentation fault\n\nCurrent thread 0x1:\n  File \"<cell>\"\n",
+     "Fatal Python error: Segmentation fault"),
+])
+def test_kernel_log_tail_quotes_only_fatal_lines(tmp_path, log, quoted):
+    (tmp_path / sandbox.LOG_FILE).write_text(log)
+    assert sandbox.kernel_log_tail(tmp_path) == quoted
+    assert sandbox.kernel_log_tail(tmp_path / "nothing-here") == ""
+    assert sandbox.kernel_log_tail(None) == ""
+
+
+def test_crash_in_a_cell_leaves_its_trace_in_the_log(kernel):
+    """A segfaulting kernel (C-level crash) is diagnosed from kernel.log by the grader."""
+    import time
+
+    status, text, _ = kernel("import os\nos.write(1, b'fd-level output\\n')\nprint('alive')")
+    assert status == "ok" and text == "alive\n"   # fd 1 goes to the log, not the notebook
+    assert "fd-level output" in (kernel.scratch / sandbox.LOG_FILE).read_text()
+    kernel.send("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not sandbox.kernel_log_tail(kernel.scratch):
+        time.sleep(0.2)
+    assert sandbox.kernel_log_tail(kernel.scratch) == "Fatal Python error: Segmentation fault"
