@@ -569,7 +569,7 @@ def _not_the_students_cell(outcome: dict, repaired: dict) -> bool:
     culprit = outcome.get("culprit")
     if culprit is None:
         return False
-    _, cid, gid = culprit
+    cid = culprit[1]
     for nb in repaired.values():
         for cell in nb.cells:
             if cell.get("id") == cid:

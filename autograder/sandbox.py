@@ -40,10 +40,12 @@ The grader gives every kernel a scratch folder of its own (:func:`new_scratch`, 
 ``NNMATH_SANDBOX_SCRATCH``) and removes it after the task (:func:`remove_scratch`). The
 launcher writes there its pid (``kernel.pid``: the grader enforces the whole-notebook wall limit
 by killing the kernel's process group and, when a uid was dropped, every process of that uid),
-the kernel's ``HOME`` and its mount staging folder, and sends the kernel's own standard error
-(launcher failures, Python's fatal-error traces via ``PYTHONFAULTHANDLER``) to ``kernel.log``,
-which the grader quotes when a kernel dies (:func:`kernel_log_tail`). Without a scratch
-folder (a kernel started by hand) those go to new temporary folders as before.
+the kernel's ``HOME`` and its mount staging folder, and points the kernel's file descriptors
+1 and 2 at ``kernel.log`` (launcher failures, Python's fatal-error traces via
+``PYTHONFAULTHANDLER``, output of C code; the cells' Python output still goes to the
+notebook), which the grader quotes when a kernel dies (:func:`kernel_log_tail`). Without a
+scratch folder (a kernel started by hand) the pid is not written and the other folders are
+new temporary ones.
 """
 from __future__ import annotations
 
