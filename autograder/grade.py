@@ -682,7 +682,7 @@ def _run_nbgrader(student, aid, root, worker) -> dict:
         os.environ.update(env_backup)
     success = bool(res.get("success"))
     out = {"success": success, "verdicts": verdicts, "culprit": None, "why": None,
-           "forged": forged, "started": bool(_RUNNING["history"]), "kernel_log": kernel_log}
+           "forged": forged, "started": bool(_RUNNING["history"])}
     if not success:
         log = (res.get("log") or "") + "\n" + (res.get("error") or "")
         out["culprit"] = _RUNNING["cell"]
