@@ -84,8 +84,14 @@ class WeeklyNotebookTests:
     # --- the source notebook ---------------------------------------------------------------
 
     def test_source_notebook_runs_top_to_bottom_under_60s(self):
-        nb, seconds = harness.run_notebook(harness.source_notebook_path(self.week), timeout=120)
-        assert seconds < 60, f"the source notebook took {seconds:.1f} s (limit 60 s)"
+        path = harness.source_notebook_path(self.week)
+        nb, seconds = harness.run_notebook(path, timeout=120)
+        if seconds >= 60:
+            # A stall of the whole machine (seen once in CI: 125 s for a notebook that takes
+            # 5 s, while the other test worker timed out too) must not fail the week; a
+            # notebook that is slow twice in a row does.
+            nb, again = harness.run_notebook(path, timeout=120)
+            assert again < 60, f"the source notebook took {seconds:.1f} s, then {again:.1f} s (limit 60 s)"
         printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
         for name in self.auto:
             assert f"{name}: " in printed, f"the hidden check of {name} printed nothing"
