@@ -562,7 +562,7 @@ def _not_the_students_cell(outcome: dict, repaired: dict) -> bool:
     Neither is the student's doing (their cells had not run yet, or a cell of the release
     was running): the task is graded again with a new kernel instead of being lost.
     """
-    if outcome["success"] or "kernel died" not in (outcome.get("why") or ""):
+    if outcome["success"] or not outcome["died"]:
         return False
     if not outcome.get("started"):
         return True
@@ -682,7 +682,7 @@ def _run_nbgrader(student, aid, root, worker) -> dict:
         os.environ.update(env_backup)
     success = bool(res.get("success"))
     out = {"success": success, "verdicts": verdicts, "culprit": None, "why": None,
-           "forged": forged, "started": bool(_RUNNING["history"])}
+           "forged": forged, "started": bool(_RUNNING["history"]), "died": False}
     if not success:
         log = (res.get("log") or "") + "\n" + (res.get("error") or "")
         out["culprit"] = _RUNNING["cell"]
@@ -690,6 +690,7 @@ def _run_nbgrader(student, aid, root, worker) -> dict:
             out["why"] = f"notebook time limit ({cc.NOTEBOOK_TIMEOUT_S} s) exceeded"
             out["culprit"] = _slow_cell() or out["culprit"]
         elif "DeadKernel" in log or "Kernel died" in log or "kernel died" in log:
+            out["died"] = True
             out["why"] = "the kernel died (os._exit, a crash or a resource limit)"
             if not out["started"]:
                 out["why"] = "the grading kernel died before running any cell"
