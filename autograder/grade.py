@@ -20,8 +20,9 @@ two processes. Each task:
    folder: the cell that was running is known (an nbclient ``on_cell_start`` hook), so that
    cell is replaced by a stub that raises and the notebook is graded again — the questions
    that depended on it are ``errored`` with the reason (quoting the kernel's log, e.g. a
-   crash's ``Fatal Python error``), the others keep their scores. A kernel that died before
-   any cell ran or in a locked cell of the release is replaced instead
+   crash's ``Fatal Python error``), the others keep their scores. A run that failed before
+   any cell ran (a kernel that could not start, any other nbgrader failure) or whose kernel
+   died in a locked cell of the release is repeated with a new kernel instead
    (:data:`MAX_KERNEL_RESTARTS`): that is not the student's doing;
 4. reads the scores from the gradebook and the checker's messages from the autograded
    notebook, reconciles passing test cells with the signed verifier verdicts (passed
@@ -56,8 +57,9 @@ from autograder import sandbox
 GRADING_DIR = ".grading"
 #: How many times a notebook whose kernel died is re-graded without the fatal cell.
 MAX_SALVAGE_ROUNDS = 3
-#: How many times a kernel that died outside the student's cells (at start-up, or in a locked
-#: setup cell of the release) is replaced by a new one before the task is ``errored``.
+#: How many times a run that failed outside the student's cells (before any cell ran, or a
+#: kernel death in a locked setup cell of the release) is repeated with a new kernel before
+#: the task is ``errored``.
 MAX_KERNEL_RESTARTS = 2
 _STUB = ("raise RuntimeError('this cell was removed by the grader: {why}')\n")
 
@@ -557,15 +559,18 @@ def _grade_submission(student, aid, root, release, qs, worker):
 
 
 def _not_the_students_cell(outcome: dict, repaired: dict) -> bool:
-    """True when the kernel died before any cell ran or while a locked setup cell ran.
+    """True when the run failed before any cell ran, or the kernel died in a locked setup cell.
 
     Neither is the student's doing (their cells had not run yet, or a cell of the release
-    was running): the task is graded again with a new kernel instead of being lost.
+    was running): the task is graded again with a new kernel instead of being lost. Time
+    limits are never retried.
     """
-    if outcome["success"] or not outcome["died"]:
+    if outcome["success"] or outcome["failure"] not in ("kernel died", "nbgrader"):
         return False
     if not outcome.get("started"):
         return True
+    if outcome["failure"] != "kernel died":
+        return False
     culprit = outcome.get("culprit")
     if culprit is None:
         return False
@@ -682,27 +687,47 @@ def _run_nbgrader(student, aid, root, worker) -> dict:
         os.environ.update(env_backup)
     success = bool(res.get("success"))
     out = {"success": success, "verdicts": verdicts, "culprit": None, "why": None,
-           "forged": forged, "started": bool(_RUNNING["history"]), "died": False}
+           "forged": forged, "started": bool(_RUNNING["history"]), "failure": None}
     if not success:
         log = (res.get("log") or "") + "\n" + (res.get("error") or "")
         out["culprit"] = _RUNNING["cell"]
         if killed.is_set():
+            out["failure"] = "notebook time limit"
             out["why"] = f"notebook time limit ({cc.NOTEBOOK_TIMEOUT_S} s) exceeded"
             out["culprit"] = _slow_cell() or out["culprit"]
         elif "DeadKernel" in log or "Kernel died" in log or "kernel died" in log:
-            out["died"] = True
+            out["failure"] = "kernel died"
             out["why"] = "the kernel died (os._exit, a crash or a resource limit)"
             if not out["started"]:
                 out["why"] = "the grading kernel died before running any cell"
             if kernel_log:
                 out["why"] += f" [kernel log: {kernel_log}]"
         elif "CellTimeoutError" in log or "Timeout waiting" in log:
+            out["failure"] = "cell time limit"
             out["why"] = f"cell time limit ({cc.CELL_TIMEOUT_S} s) exceeded"
         else:
-            tail = [ln for ln in log.strip().splitlines() if ln.strip()][-1:] or ["unknown"]
-            out["why"] = f"nbgrader autograde failed: {tail[0][:300]}"
+            out["failure"] = "nbgrader"
+            out["why"] = f"nbgrader autograde failed: {_failure_line(log)}"
+            if kernel_log:
+                out["why"] += f" [kernel log: {kernel_log}]"
             out["culprit"] = None if "Inconsistent" in log else out["culprit"]
     return out
+
+
+#: ``SomeError: ...`` or ``package.module.SomeException: ...``: how a traceback ends.
+_EXCEPTION_LINE = __import__("re").compile(r"^([A-Za-z_]\w*\.)*[A-Z]\w*: .+")
+
+
+def _failure_line(log: str) -> str:
+    """The most telling line of a failed autograde's log (at most 300 characters).
+
+    nbgrader ends its log with a generic ``NbGraderException: Please see the above
+    traceback``; the cause is the last other exception line above it.
+    """
+    lines = [ln.strip() for ln in log.splitlines() if ln.strip()]
+    causes = [ln for ln in lines if _EXCEPTION_LINE.match(ln)
+              and "Please see the the above traceback" not in ln]
+    return ((causes or lines or ["unknown"])[-1])[:300]
 
 
 class _NullCtx:

@@ -206,3 +206,14 @@ def test_reference_failure_is_errored_not_zero():
           "'solutions_lib.convolution')"
     G._apply_verdicts(qs, [_verdict("flip", False, message=msg)])
     assert qs["flip"]["status"] == "errored" and "grader error" in qs["flip"]["message"]
+
+
+def test_failure_line_names_the_cause_not_nbgraders_summary():
+    log = ("[AutogradeApp] ERROR | There was an error processing assignment\n"
+           "Traceback (most recent call last):\n  File \"x\", line 1, in <module>\n"
+           "RuntimeError: Kernel didn't respond in 60 seconds\n"
+           "nbgrader.converters.base.NbGraderException: Please see the the above traceback for "
+           "details on the specific errors on the above failures.\n")
+    assert G._failure_line(log) == "RuntimeError: Kernel didn't respond in 60 seconds"
+    assert G._failure_line("something odd happened\n") == "something odd happened"
+    assert G._failure_line("") == "unknown"

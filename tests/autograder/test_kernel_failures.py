@@ -94,3 +94,19 @@ def test_crash_in_an_answer_cell_costs_that_question_only(grader):
     assert "Fatal Python error: Segmentation fault" in flip["message"], flip
     assert other["status"] == "graded" and other["score"] == 2.0
     assert grader.scratches and not any(p.exists() for p in grader.scratches)
+
+
+def test_run_failing_before_any_cell_is_repeated_then_names_the_cause(grader, monkeypatch, tmp_path):
+    """nbgrader cannot even start the kernel (its spec is gone): not the student's doing, so
+    repeated; the reason is nbgrader's real error, not its generic summary line."""
+    grader.course.submit("dave", CORRECT_ANSWERS)
+    empty = tmp_path / "no-kernels"
+    empty.mkdir()
+    monkeypatch.setenv("JUPYTER_PATH", str(empty))
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(empty))
+    r = grader("dave")
+    assert len(grader.runs) == 1 + G.MAX_KERNEL_RESTARTS
+    assert all(not o["started"] and o["failure"] == "nbgrader" for o in grader.runs)
+    assert r["status"] == "errored"
+    assert "NoSuchKernel" in r["reason"], r["reason"]
+    assert "Please see the the above traceback" not in r["reason"]
