@@ -21,8 +21,8 @@ two processes. Each task:
    cell is replaced by a stub that raises and the notebook is graded again — the questions
    that depended on it are ``errored`` with the reason (quoting the kernel's log, e.g. a
    crash's ``Fatal Python error``), the others keep their scores. A run that failed before
-   any cell ran (a kernel that could not start, any other nbgrader failure) or whose kernel
-   died in a locked cell of the release is repeated with a new kernel instead
+   any cell ran (a kernel that could not start, any other nbgrader failure) or while a
+   locked cell of the release ran is repeated with a new kernel instead
    (:data:`MAX_KERNEL_RESTARTS`): that is not the student's doing;
 4. reads the scores from the gradebook and the checker's messages from the autograded
    notebook, reconciles passing test cells with the signed verifier verdicts (passed
@@ -57,8 +57,8 @@ from autograder import sandbox
 GRADING_DIR = ".grading"
 #: How many times a notebook whose kernel died is re-graded without the fatal cell.
 MAX_SALVAGE_ROUNDS = 3
-#: How many times a run that failed outside the student's cells (before any cell ran, or a
-#: kernel death in a locked setup cell of the release) is repeated with a new kernel before
+#: How many times a run that failed outside the student's cells (before any cell ran, or in
+#: a locked setup cell of the release) is repeated with a new kernel before
 #: the task is ``errored``.
 MAX_KERNEL_RESTARTS = 2
 _STUB = ("raise RuntimeError('this cell was removed by the grader: {why}')\n")
@@ -559,7 +559,7 @@ def _grade_submission(student, aid, root, release, qs, worker):
 
 
 def _not_the_students_cell(outcome: dict, repaired: dict) -> bool:
-    """True when the run failed before any cell ran, or the kernel died in a locked setup cell.
+    """True when the run failed before any cell ran or while a locked setup cell ran.
 
     Neither is the student's doing (their cells had not run yet, or a cell of the release
     was running): the task is graded again with a new kernel instead of being lost. Time
@@ -569,8 +569,6 @@ def _not_the_students_cell(outcome: dict, repaired: dict) -> bool:
         return False
     if not outcome.get("started"):
         return True
-    if outcome["failure"] != "kernel died":
-        return False
     culprit = outcome.get("culprit")
     if culprit is None:
         return False
@@ -706,7 +704,8 @@ def _run_nbgrader(student, aid, root, worker) -> dict:
             out["failure"] = "cell time limit"
             out["why"] = f"cell time limit ({cc.CELL_TIMEOUT_S} s) exceeded"
         else:
-            out["failure"] = "nbgrader"
+            # inconsistent checksums are the notebook's, and would fail again: not repeated
+            out["failure"] = "checksums" if "Inconsistent" in log else "nbgrader"
             out["why"] = f"nbgrader autograde failed: {_failure_line(log)}"
             if kernel_log:
                 out["why"] += f" [kernel log: {kernel_log}]"
