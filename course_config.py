@@ -85,6 +85,30 @@ POINTS = {
         "answer_maxpool_gradient": 1,
         "answer_rotation": 1,
     },
+    "w05_dropout": {
+        "DropoutLayer": 3,
+        "expected_output": 1,
+        "answer_scale": 2,
+        "answer_experiment": 1,
+    },
+    "w06_autodiff": {
+        "Var": 3,
+        "reverse_schedule": 2,
+        "backward": 3,
+        "sheet_f": 1,
+        "sheet_L": 1,
+        "mlp_gradients_autodiff": 2,
+        "answer_backprop_special_case": 2,
+        "answer_reverse_mode": 1,
+    },
+    "w07_peephole_lstm": {
+        "lstm_step_forward": 1,
+        "lstm_forward": 1,
+        "answer_delta_c": 3,
+        "delta_c": 3,
+        "lstm_backward": 4,
+        "answer_output_variant": 1,
+    },
 }
 
 # --- grading limits --------------------------------------------------------------------

@@ -2,8 +2,10 @@
 
 1. ``generate`` every week present in ``source/`` (nbgrader + release checks);
 2. build the sample class of each week (:func:`autograder.submissions.sample_class`): the
-   reference solutions, a blank notebook, one student per typical mistake listed by
-   ``solutions_lib.grading.mistakes``, and a few hostile submissions;
+   reference solutions, a blank notebook, a few students who together hand in every typical
+   mistake of the week's catalogue (``solutions_lib.grading.catalogue``), and hostile
+   submissions — the kinds of :data:`~autograder.submissions.DEMO_HOSTILE` spread over the weeks
+   (with one week, all of them), so the class stays representative and quick;
 3. pack each week's class as an LMS zip and ``collect`` it with nbgrader's zip_collect;
 4. ``grade`` in parallel (``--jobs``, default the CPU count) on the SQLite gradebook;
 5. ``feedback``, ``export``, ``report``;
@@ -15,6 +17,7 @@ feedback are removed first, so every run grades from scratch.
 """
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 import time
@@ -38,11 +41,11 @@ def _clear(root: Path, assignment: str, students) -> None:
             path.unlink()
 
 
-def build_class(assignment: str, root: Path) -> list[sb.Sample]:
+def build_class(assignment: str, root: Path, hostile=sb.DEMO_HOSTILE) -> list[sb.Sample]:
     """The sample class of ``assignment`` (see :func:`autograder.submissions.sample_class`)."""
     release_nb = root / "release" / assignment / f"{assignment}.ipynb"
     source_nb = root / "source" / assignment / f"{assignment}.ipynb"
-    return sb.sample_class(release_nb, source_nb)
+    return sb.sample_class(release_nb, source_nb, hostile=hostile)
 
 
 def check_expectations(samples, results_by_student) -> list[str]:
@@ -70,12 +73,37 @@ def check_expectations(samples, results_by_student) -> list[str]:
             bad = [q for q, e in qs.items() if e["score"] > 0]
             if bad:
                 problems.append(f"blank: points on {bad}")
-        if s.kind == "mistake" and s.mistake:
-            name, key = s.mistake
+        for name, key in s.mistakes.items():
             e = qs.get(name)
-            if not e or e["score"] >= e["max_score"]:
-                problems.append(f"{s.student}: mistake {key} in {name} got full marks")
+            if not e or e["score"] > 0:
+                problems.append(f"{s.student}: mistake {key} in {name} scored {e and e['score']}")
+        if s.kind == "mistake":
+            full = [q for q, e in qs.items() if q not in s.mistakes and e["status"] == "graded"
+                    and e["score"] < e["max_score"]]
+            if full:
+                problems.append(f"{s.student}: lost points without a mistake on {full}")
     return problems
+
+
+@contextlib.contextmanager
+def course_copy_outside(root: Path):
+    """A second copy of the course (reference and sources) outside the course root, like an
+    instructor's backup in ``/tmp/nnmath-backup-*``, for the time of the block: the jail must
+    keep it out of every kernel's reach."""
+    import os
+    import tempfile
+
+    backup = Path(tempfile.mkdtemp(prefix="nnmath-backup-"))
+    try:
+        for name in ("solutions_lib", "source"):
+            if (Path(root) / name).is_dir():
+                shutil.copytree(Path(root) / name, backup / name,
+                                ignore=shutil.ignore_patterns("__pycache__"))
+        for d in [backup, *backup.rglob("*")]:
+            os.chmod(d, 0o755 if d.is_dir() else 0o644)
+        yield backup
+    finally:
+        shutil.rmtree(backup, ignore_errors=True)
 
 
 def main(root=None, jobs=None, assignments=None, out=sys.stdout) -> int:
@@ -92,8 +120,8 @@ def main(root=None, jobs=None, assignments=None, out=sys.stdout) -> int:
     print(f"[1/6] generated and checked release/ for {', '.join(ids)}", file=out)
 
     classes = {}
-    for aid in ids:
-        samples = build_class(aid, root)
+    for k, aid in enumerate(ids):
+        samples = build_class(aid, root, hostile=sb.DEMO_HOSTILE[k::len(ids)])
         _clear(root, aid, [s.student for s in samples])
         zpath = root / "downloaded" / f"{aid}_lms.zip"
         collect.make_lms_zip({f"{s.student}_{s.notebook_name or aid + '.ipynb'}": s.text
@@ -106,7 +134,8 @@ def main(root=None, jobs=None, assignments=None, out=sys.stdout) -> int:
 
     students = sorted({s.student for samples in classes.values() for s in samples})
     t1 = time.perf_counter()
-    grade(ids, students=students, jobs=jobs, root=root)
+    with course_copy_outside(root):     # the hostile "coursecopy" student looks for it
+        grade(ids, students=students, jobs=jobs, root=root)
     print(f"[3/6] graded in {time.perf_counter() - t1:.0f} s", file=out)
     paths = feedback.feedback(ids, students=students, root=root)
     print(f"[4/6] {len(paths)} feedback pages under {root / 'feedback'}", file=out)

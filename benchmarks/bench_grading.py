@@ -13,7 +13,7 @@ each, and the grader's per-notebook overhead over a bare kernel start.
 
 Usage::
 
-    PATH=.venv/bin:$PATH PYTHONPATH=. .venv/bin/python benchmarks/bench_grading.py [--n 40]
+    .venv/bin/python benchmarks/bench_grading.py [--n 40]
         [--jobs 2] [--week w01_convolution]
 
 Without ``--week`` (or when the week has no source notebook yet) the fixture week of the
@@ -32,13 +32,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT))   # for the test fixture course (`tests` is not installed)
 
 
 def _build_course(base: Path, n: int, week: str | None) -> tuple[Path, str]:
     from autograder.release import generate
-    from autograder.submissions import (blank_submission, fill, reference_answers,
-                                        reference_submission, write_sample)
+    from autograder.submissions import blank_submission, fill, reference_answers, reference_submission, write_sample
 
     course = base / "course"
     if week and (ROOT / "source" / week).is_dir():
@@ -69,8 +68,6 @@ def _build_course(base: Path, n: int, week: str | None) -> tuple[Path, str]:
         sample.notebook_name = rel.name
         write_sample(sample, course, aid)
     (course / "nbgrader_config.py").write_text(
-        "import sys\n"
-        f"sys.path.insert(0, {str(ROOT)!r})\n"
         "from autograder.nbconfig import nbgrader_settings\n"
         "c = get_config()\n"
         f"c.merge(nbgrader_settings(root={str(course)!r}))\n")
@@ -101,7 +98,6 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     bindir = str(Path(sys.executable).parent)
     os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-    os.environ["PYTHONPATH"] = str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")
     from autograder.grade import grade
 
     base = Path(tempfile.mkdtemp(prefix="nnmath-bench-"))

@@ -3,7 +3,7 @@
 Run (torch only for this script, never a course requirement)::
 
     .venv/bin/pip install torch==2.13.0
-    PYTHONPATH=. .venv/bin/python benchmarks/bench_layers.py [--repeats 20]
+    .venv/bin/python benchmarks/bench_layers.py [--repeats 20]
 
 Both sides use float64 and two threads; each figure is the best of ``--repeats`` runs of
 forward + backward. Target: every ratio <= 2.
@@ -19,8 +19,17 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
 
 import numpy as np  # noqa: E402
 
-from solutions_lib import (conv2d_backward, conv2d_forward, dense_backward, dense_forward,  # noqa: E402
-                           lstm_backward, lstm_step_forward, maxpool2d_backward, maxpool2d_forward)
+from solutions_lib import (  # noqa: E402
+    conv2d_backward,
+    conv2d_forward,
+    dense_backward,
+    dense_forward,
+    lstm_backward,
+    lstm_forward,
+    lstm_step_forward,
+    maxpool2d_backward,
+    maxpool2d_forward,
+)
 
 
 def best_ms(fn, repeats):
@@ -97,6 +106,26 @@ def numpy_cases(rng):
         torch.tanh(o * c).backward(dht)
 
     cases["peephole LSTM step, N=64 D=28 H=128 (fwd+bwd)"] = (np_lstm, torch_lstm)
+
+    T = 28
+    xs_seq, dhs_seq = rng.normal(size=(T, n, d)), rng.normal(size=(T, n, h))
+    xs_seq_t, dhs_seq_t = t(xs_seq).requires_grad_(), t(dhs_seq)
+
+    def np_bptt():
+        _, _, caches = lstm_forward(xs_seq, c0, params)
+        lstm_backward(dhs_seq, caches, params)
+
+    def torch_bptt():
+        c, hs = c0t, []
+        for x in xs_seq_t:
+            f = torch.sigmoid(x @ tp["W_f"] + c @ tp["W_fc"] + tp["b_f"])
+            i = torch.sigmoid(x @ tp["W_i"] + c @ tp["W_ic"] + tp["b_i"])
+            o = torch.sigmoid(x @ tp["W_o"] + c @ tp["W_oc"] + tp["b_o"])
+            c = f * c + i * torch.tanh(x @ tp["W_c"] + tp["b_c"])
+            hs.append(torch.tanh(o * c))
+        torch.stack(hs).backward(dhs_seq_t)
+
+    cases[f"peephole LSTM BPTT, T={T} N=64 D=28 H=128 (fwd+bwd)"] = (np_bptt, torch_bptt)
     return cases
 
 
@@ -107,7 +136,7 @@ def main(argv=None):
     try:
         import torch
     except ImportError:
-        raise SystemExit("torch is not installed: .venv/bin/pip install torch==2.13.0")
+        raise SystemExit("torch is not installed: .venv/bin/pip install torch==2.13.0") from None
     torch.set_num_threads(2)
     torch.set_default_dtype(torch.float64)
     cases = numpy_cases(np.random.default_rng(0))

@@ -1,35 +1,42 @@
 """Reverse-mode automatic differentiation on scalars (week 6, sheets 001 ex. 4, 003 ex. 4).
 
-A ``Var`` is a node of the computational graph: its ``value``, its ``parents`` as
-``(Var, ∂self/∂parent)`` pairs, and ``grad``, the adjoint ``t = ∂output/∂self`` that
-``backward`` fills in.
+A ``Var`` is a node of the computation graph: its ``value``, its ``parents`` as
+``(node, ∂self/∂parent)`` pairs, and ``grad``, the adjoint ``t = ∂output/∂self`` that
+:func:`backward` fills in. The elementary functions are methods (``x.sin()``); the
+module-level ``sin(x)`` … ``tanh(x)`` call them (and ``math`` for a plain number).
+
+:func:`reverse_schedule`, :func:`backward` and the sheet functions use nothing of a node but
+``value``, ``parents``, ``grad``, its operators and methods, so they work on any node class
+with that interface (the checker hands them its own).
 """
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
 
+def _is_number(x) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
 class Var:
-    """A scalar node of the computational graph.
+    """A scalar node of the computation graph.
 
     Parameters
     ----------
     value : float
     parents : tuple of (Var, float)
-        The nodes this one was computed from, each with the local derivative.
+        The nodes this one was computed from, each with the local derivative ∂self/∂parent.
     """
 
     __slots__ = ("value", "parents", "grad")
 
     def __init__(self, value, parents=()):
-        if isinstance(value, Var):
-            raise ValueError("value must be a number, not a Var")
-        try:
-            self.value = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"value must be a real number, got {value!r}") from None
+        if isinstance(value, Var) or not _is_number(value):
+            raise ValueError(f"value must be a real number, got {type(value).__name__} {value!r:.40}")
+        self.value = float(value)
         parents = tuple(parents)
         for pair in parents:
             if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], Var)):
@@ -77,72 +84,106 @@ class Var:
             val = self.value ** other.value
             return Var(val, ((self, other.value * self.value ** (other.value - 1)),
                              (other, val * math.log(self.value))))
+        if not _is_number(other):
+            raise ValueError(f"the exponent must be a number or a Var, got {type(other).__name__}")
         n = float(other)
+        if self.value == 0 and n < 1:
+            raise ValueError(f"0 ** {n} has no derivative")
         return Var(self.value ** n, ((self, n * self.value ** (n - 1) if n != 0 else 0.0),))
 
     def __rpow__(self, other):
-        base = float(other)
+        base = float(_lift(other).value)
         if base <= 0:
             raise ValueError("number ** Var needs a positive base")
         val = base ** self.value
         return Var(val, ((self, val * math.log(base)),))
 
+    # --- elementary functions ---------------------------------------------------------
+    def sin(self):
+        """``sin x``, local derivative ``cos x``."""
+        return Var(math.sin(self.value), ((self, math.cos(self.value)),))
+
+    def cos(self):
+        """``cos x``, local derivative ``-sin x``."""
+        return Var(math.cos(self.value), ((self, -math.sin(self.value)),))
+
+    def exp(self):
+        """``exp x``, local derivative ``exp x``."""
+        e = math.exp(self.value)
+        return Var(e, ((self, e),))
+
+    def log(self):
+        """Natural logarithm, local derivative ``1/x``; ``ValueError`` for ``x <= 0``."""
+        if self.value <= 0:
+            raise ValueError(f"log needs a positive argument, got {self.value}")
+        return Var(math.log(self.value), ((self, 1.0 / self.value),))
+
+    def tanh(self):
+        """``tanh x``, local derivative ``1 - tanh² x``."""
+        t = math.tanh(self.value)
+        return Var(t, ((self, 1.0 - t * t),))
+
 
 def _lift(x) -> Var:
     if isinstance(x, Var):
         return x
-    if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool):
+    if _is_number(x):
         return Var(x)
     raise ValueError(f"cannot combine a Var with {type(x).__name__}")
 
 
-def _need_var(x, name):
-    if not isinstance(x, Var):
-        raise ValueError(f"{name} expects a Var, got {type(x).__name__}")
+def _is_node(x) -> bool:
+    return hasattr(x, "value") and hasattr(x, "parents") and hasattr(x, "grad")
 
 
-def sin(x: Var) -> Var:
-    """``sin x`` with local derivative ``cos x``."""
-    _need_var(x, "sin")
-    return Var(math.sin(x.value), ((x, math.cos(x.value)),))
+def _apply(name, x):
+    if _is_node(x):
+        return getattr(x, name)()
+    if _is_number(x):
+        if name == "log" and x <= 0:
+            raise ValueError(f"log needs a positive argument, got {x}")
+        return getattr(math, name)(x)
+    raise ValueError(f"{name} expects a Var or a number, got {type(x).__name__}")
 
 
-def cos(x: Var) -> Var:
-    """``cos x`` with local derivative ``-sin x``."""
-    _need_var(x, "cos")
-    return Var(math.cos(x.value), ((x, -math.sin(x.value)),))
+def sin(x):
+    """``x.sin()`` for a node, ``math.sin(x)`` for a number."""
+    return _apply("sin", x)
 
 
-def exp(x: Var) -> Var:
-    """``exp x`` with local derivative ``exp x``."""
-    _need_var(x, "exp")
-    e = math.exp(x.value)
-    return Var(e, ((x, e),))
+def cos(x):
+    """``x.cos()`` for a node, ``math.cos(x)`` for a number."""
+    return _apply("cos", x)
 
 
-def log(x: Var) -> Var:
-    """Natural logarithm, local derivative ``1/x``; ``ValueError`` for ``x <= 0``."""
-    _need_var(x, "log")
-    if x.value <= 0:
-        raise ValueError(f"log needs a positive argument, got {x.value}")
-    return Var(math.log(x.value), ((x, 1.0 / x.value),))
+def exp(x):
+    """``x.exp()`` for a node, ``math.exp(x)`` for a number."""
+    return _apply("exp", x)
 
 
-def tanh(x: Var) -> Var:
-    """``tanh x`` with local derivative ``1 - tanh² x``."""
-    _need_var(x, "tanh")
-    t = math.tanh(x.value)
-    return Var(t, ((x, 1.0 - t * t),))
+def log(x):
+    """``x.log()`` for a node, ``math.log(x)`` for a number (``ValueError`` for ``x <= 0``)."""
+    return _apply("log", x)
 
 
-def reverse_schedule(output: Var) -> list:
+def tanh(x):
+    """``x.tanh()`` for a node, ``math.tanh(x)`` for a number."""
+    return _apply("tanh", x)
+
+
+def _need_node(x, name):
+    if not _is_node(x):
+        raise ValueError(f"{name} expects a Var (a node of the graph), got {type(x).__name__}")
+
+
+def reverse_schedule(output) -> list:
     """Every node reachable from ``output``, each after all of its children.
 
     A child of ``n`` is a node computed from ``n`` (``n`` is among its parents). The list
     starts with ``output``; it is a reversed topological order (iterative, no recursion
-    limit).
+    limit). ``ValueError`` if ``output`` is not a node.
     """
-    _need_var(output, "reverse_schedule")
+    _need_node(output, "reverse_schedule")
     order, seen = [], set()
     stack = [(output, False)]
     while stack:
@@ -161,11 +202,12 @@ def reverse_schedule(output: Var) -> list:
     return order
 
 
-def backward(output: Var) -> None:
-    """Set ``grad`` of every node to ``∂output/∂node``.
+def backward(output) -> None:
+    """Set ``grad`` of every node reachable from ``output`` to ``∂output/∂node``.
 
     ``output.grad = 1``; then along ``reverse_schedule`` every node hands
-    ``local_derivative * t`` to each parent, so ``t_n = Σ_c ∂f_c/∂f_n · t_c``.
+    ``local_derivative * t`` to each parent, so ``t_n = Σ_c ∂f_c/∂f_n · t_c``. Every
+    reachable ``grad`` is reset first, so calling it twice gives the same result.
     """
     schedule = reverse_schedule(output)
     for node in schedule:
@@ -176,20 +218,24 @@ def backward(output: Var) -> None:
             parent.grad += local * node.grad
 
 
-def sheet_f(x1, x2, theta) -> Var:
-    """Sheet 001 ex. 4: ``f = sin(θ x1 + x2) + θ x2²`` (arguments ``Var`` or numbers)."""
-    x1, x2, theta = _lift(x1), _lift(x2), _lift(theta)
+def sheet_f(x1, x2, theta):
+    """Sheet 001 ex. 4: ``f = sin(θ x1 + x2) + θ x2²``, the graph ``f6(f3(f2(f1, x2)), f5(θ, f4))``.
+
+    For nodes it returns the output node; for plain numbers the number.
+    """
     return sin(theta * x1 + x2) + theta * x2 ** 2
 
 
-def sheet_L(x1, x2) -> Var:
-    """Sheet 003 ex. 4: ``L = cos(x1 x2) + x1 x2 + x1``; at (1, 2) ``∇L = (1.1814…, 0.0907…)``."""
-    x1, x2 = _lift(x1), _lift(x2)
-    v0 = x1 * x2
-    return cos(v0) + v0 + x1
+def sheet_L(x1, x2):
+    """Sheet 003 ex. 4: ``L = cos(x1 x2) + x1 x2 + x1``; at (1, 2) ``∇L = (1.1814…, 0.0907…)``.
+
+    ``v2 = x1 x2`` is one node used twice (as in the sheet's forward pass).
+    """
+    v2 = x1 * x2
+    return cos(v2) + v2 + x1
 
 
-def _sigmoid(z: Var) -> Var:
+def _sigmoid(z):
     return 1.0 / (1.0 + exp(-z))
 
 

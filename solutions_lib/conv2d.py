@@ -6,15 +6,9 @@ the only Python loops run over the ``kh·kw`` kernel offsets, never over pixels 
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+from .validate import integer
 
 
 def _check(x, w, stride, padding):
@@ -25,8 +19,8 @@ def _check(x, w, stride, padding):
         raise ValueError(f"w must have shape (kh, kw, C_in, C_out), got {w.shape}")
     if x.shape[3] != w.shape[2]:
         raise ValueError(f"x has {x.shape[3]} channels but w expects C_in = {w.shape[2]}")
-    stride = _check_int("stride", stride, 1)
-    padding = _check_int("padding", padding, 0)
+    stride = integer("stride", stride, 1)
+    padding = integer("padding", padding, 0)
     kh, kw = w.shape[:2]
     if kh > x.shape[1] + 2 * padding or kw > x.shape[2] + 2 * padding:
         raise ValueError(f"kernel {kh}x{kw} is larger than the padded input {x.shape[1:3]} + 2*{padding}")

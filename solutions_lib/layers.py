@@ -17,6 +17,7 @@ from solutions_lib.activations import relu, relu_backward, sigmoid, sigmoid_back
 from solutions_lib.conv2d import conv2d_backward, conv2d_forward
 from solutions_lib.optimizers import SGD
 from solutions_lib.pooling import maxpool2d_backward, maxpool2d_forward
+from solutions_lib.validate import integer
 
 _ACTIVATIONS = ("identity", "relu", "sigmoid")
 
@@ -43,9 +44,7 @@ def _check_activation(activation):
 
 
 def _positive_int(name, v):
-    if isinstance(v, bool) or int(v) != v or v < 1:
-        raise ValueError(f"{name} must be a positive integer, got {v!r}")
-    return int(v)
+    return integer(name, v, 1)
 
 
 class _Layer:
@@ -146,9 +145,7 @@ class ConvLayer(_Layer):
         kh, kw = _positive_int("kh", kh), _positive_int("kw", kw)
         c_in, c_out = _positive_int("c_in", c_in), _positive_int("c_out", c_out)
         self.stride = _positive_int("stride", stride)
-        if isinstance(padding, bool) or int(padding) != padding or padding < 0:
-            raise ValueError(f"padding must be a non-negative integer, got {padding!r}")
-        self.padding = int(padding)
+        self.padding = integer("padding", padding, 0)
         _check_activation(activation)
         rng = np.random.default_rng() if rng is None else rng
         fan_in = kh * kw * c_in

@@ -46,6 +46,26 @@ def _check_params(params):
     return p, D, H
 
 
+_CACHE_KEYS = ("x", "c_prev", "f", "i", "o", "g", "c", "h")
+
+
+def _check_cache(cache, D, H, name="cache"):
+    """The step cache as float arrays; ``ValueError`` for a missing key or a shape that does not fit."""
+    if not isinstance(cache, dict):
+        raise ValueError(f"{name} must be a dict with keys {list(_CACHE_KEYS)}, got {type(cache).__name__}")
+    missing = [k for k in _CACHE_KEYS if k not in cache]
+    if missing:
+        raise ValueError(f"{name} is missing {missing}")
+    c = {k: np.asarray(cache[k], dtype=np.float64) for k in _CACHE_KEYS}
+    if c["x"].ndim != 2 or c["x"].shape[1] != D:
+        raise ValueError(f"shape mismatch: {name}['x'] must have shape (N, {D}), got {c['x'].shape}")
+    N = c["x"].shape[0]
+    for k in _CACHE_KEYS[1:]:
+        if c[k].shape != (N, H):
+            raise ValueError(f"shape mismatch: {name}[{k!r}] must have shape ({N}, {H}), got {c[k].shape}")
+    return c
+
+
 def lstm_step_forward(x_t, c_prev, params):
     """One step of the peephole LSTM.
 
@@ -77,8 +97,23 @@ def lstm_step_forward(x_t, c_prev, params):
     return h, c, cache
 
 
+def _logistic(z):
+    """``σ(z) = 1 / (1 + e^{-z})``; for very negative ``z`` the exponential overflows to inf and σ to 0, exactly."""
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+def _stacked(p):
+    """The weights side by side in gate order f, i, o, c: inputs ``(D, 4H)``, peepholes ``(H, 3H)``, biases ``(4H,)``.
+
+    ``x_t Wx + c_{t-1} Wp`` is then every gate's pre-activation in two matrix products.
+    """
+    return (np.concatenate([p[k] for k in _INPUT], axis=1), np.concatenate([p[k] for k in _PEEP], axis=1),
+            np.concatenate([p[k] for k in _BIAS]))
+
+
 def lstm_forward(xs, c0, params):
-    """Run the LSTM over a sequence.
+    """Run the LSTM over a sequence (the steps of :func:`lstm_step_forward`, gates stacked).
 
     Parameters
     ----------
@@ -91,17 +126,28 @@ def lstm_forward(xs, c0, params):
     hs, cs : ndarrays (T, N, H)
     caches : list of T step caches
     """
-    xs = np.asarray(xs, dtype=np.float64)
+    p, D, H = _check_params(params)
+    xs, c = np.asarray(xs, dtype=np.float64), np.asarray(c0, dtype=np.float64)
     if xs.ndim != 3 or xs.shape[0] == 0:
         raise ValueError(f"xs must have shape (T, N, D) with T >= 1, got {xs.shape}")
-    hs, cs, caches = [], [], []
-    c = c0
-    for t in range(xs.shape[0]):
-        h, c, cache = lstm_step_forward(xs[t], c, params)
-        hs.append(h)
-        cs.append(c)
-        caches.append(cache)
-    return np.stack(hs), np.stack(cs), caches
+    T, N, _ = xs.shape
+    if xs.shape[2] != D:
+        raise ValueError(f"shape mismatch: xs must have shape (T, N, {D}), got {xs.shape}")
+    if c.shape != (N, H):
+        raise ValueError(f"shape mismatch: c0 must have shape ({N}, {H}), got {c.shape}")
+    Wx, Wp, b = _stacked(p)
+    zx = xs @ Wx + b                      # (T, N, 4H): the input part of every step at once
+    hs, cs, caches = np.empty((T, N, H)), np.empty((T, N, H)), []
+    for t in range(T):
+        fio = _logistic(zx[t, :, :3 * H] + c @ Wp)
+        f, i, o = fio[:, :H], fio[:, H:2 * H], fio[:, 2 * H:]
+        g = np.tanh(zx[t, :, 3 * H:])
+        c_new = f * c + i * g
+        hs[t] = np.tanh(o * c_new)
+        cs[t] = c_new
+        caches.append({"x": xs[t], "c_prev": c, "f": f, "i": i, "o": o, "g": g, "c": c_new, "h": hs[t]})
+        c = c_new
+    return hs, cs, caches
 
 
 def _gate_deltas(dh, dc, cache):
@@ -141,7 +187,8 @@ def delta_c(dh_t, cache_t, params, dh_next=None, dc_next=None, cache_next=None):
     -------
     dc_t : ndarray (N, H)
     """
-    p, _, H = _check_params(params)
+    p, D, H = _check_params(params)
+    cache_t = _check_cache(cache_t, D, H, "cache_t")
     dh_t = np.asarray(dh_t, dtype=np.float64)
     if dh_t.shape != cache_t["c"].shape:
         raise ValueError(f"shape mismatch: dh_t must have shape {cache_t['c'].shape}, got {dh_t.shape}")
@@ -149,6 +196,10 @@ def delta_c(dh_t, cache_t, params, dh_next=None, dc_next=None, cache_next=None):
     dc = dh_t * (1.0 - h * h) * o
     if cache_next is None:
         return dc
+    cache_next = _check_cache(cache_next, D, H, "cache_next")
+    if cache_next["c"].shape != dc.shape:
+        raise ValueError(f"shape mismatch: cache_next is for a batch of {cache_next['c'].shape[0]}, "
+                         f"cache_t for {dc.shape[0]}")
     zeros = np.zeros_like(dc)
     dh_next = zeros if dh_next is None else np.asarray(dh_next, dtype=np.float64)
     dc_next = zeros if dc_next is None else np.asarray(dc_next, dtype=np.float64)
@@ -178,25 +229,39 @@ def lstm_backward(dhs, caches, params):
     """
     p, D, H = _check_params(params)
     dhs = np.asarray(dhs, dtype=np.float64)
+    if not isinstance(caches, (list, tuple)) or len(caches) == 0:
+        raise ValueError("caches must be a non-empty list of step caches (one per time step)")
+    caches = [_check_cache(c, D, H, f"caches[{t}]") for t, c in enumerate(caches)]
     T = len(caches)
-    if T == 0:
-        raise ValueError("caches is empty")
     N = caches[0]["x"].shape[0]
+    if any(c["x"].shape[0] != N for c in caches):
+        raise ValueError("shape mismatch: the step caches hold different batch sizes")
     if dhs.shape != (T, N, H):
         raise ValueError(f"shape mismatch: dhs must have shape ({T}, {N}, {H}), got {dhs.shape}")
-    grads = {k: np.zeros_like(p[k]) for k in PARAM_NAMES}
-    dxs = np.zeros((T, N, D))
-    dc_carry = np.zeros((N, H))  # part of δc_t that comes from step t+1
+    Wx, Wp, _ = _stacked(p)
+    dz = np.empty((T, N, 4 * H))           # pre-activation deltas of f, i, o, g at every step
+    dc_carry = np.zeros((N, H))            # the part of δc_t that comes from step t+1
     for t in range(T - 1, -1, -1):
-        cache = caches[t]
-        dc = dhs[t] * (1.0 - cache["h"] ** 2) * cache["o"] + dc_carry
-        dzf, dzi, dzo, dzg = _gate_deltas(dhs[t], dc, cache)
-        x, c_prev = cache["x"], cache["c_prev"]
-        for gate, dz in (("f", dzf), ("i", dzi), ("o", dzo), ("c", dzg)):
-            grads[f"W_{gate}"] += x.T @ dz
-            grads[f"b_{gate}"] += dz.sum(axis=0)
-        for gate, dz in (("f", dzf), ("i", dzi), ("o", dzo)):
-            grads[f"W_{gate}c"] += c_prev.T @ dz
-        dxs[t] = dzf @ p["W_f"].T + dzi @ p["W_i"].T + dzo @ p["W_o"].T + dzg @ p["W_c"].T
-        dc_carry = (dc * cache["f"] + dzf @ p["W_fc"].T + dzi @ p["W_ic"].T + dzo @ p["W_oc"].T)
+        k = caches[t]
+        du = dhs[t] * (1.0 - k["h"] ** 2)  # ∂C/∂(o_t ⊙ c_t) through h_t
+        dc = du * k["o"] + dc_carry        # δc_t: route 1 plus what step t+1 sent back
+        f, i, g = k["f"], k["i"], k["g"]
+        dz[t, :, :H] = dc * k["c_prev"] * f * (1.0 - f)
+        dz[t, :, H:2 * H] = dc * g * i * (1.0 - i)
+        dz[t, :, 2 * H:3 * H] = du * k["c"] * k["o"] * (1.0 - k["o"])
+        dz[t, :, 3 * H:] = dc * i * (1.0 - g * g)
+        # routes 2-5 into c_{t-1}: the carousel and the three peephole gates of step t
+        dc_carry = dc * f + dz[t, :, :3 * H] @ Wp.T
+    # every parameter is shared by all steps: its gradient is a sum over time and batch
+    flat = dz.reshape(T * N, 4 * H)
+    dWx = np.concatenate([k["x"] for k in caches]).T @ flat
+    dWp = np.concatenate([k["c_prev"] for k in caches]).T @ flat[:, :3 * H]
+    db = flat.sum(axis=0)
+    grads = {}
+    for n, gate in enumerate("fioc"):
+        grads[f"W_{gate}"] = dWx[:, n * H:(n + 1) * H].copy()
+        grads[f"b_{gate}"] = db[n * H:(n + 1) * H].copy()
+        if gate != "c":
+            grads[f"W_{gate}c"] = dWp[:, n * H:(n + 1) * H].copy()
+    dxs = dz @ Wx.T
     return dxs, dc_carry, grads

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from solutions_lib.validate import integer
+
 
 def _labels(name, y, k):
     y = np.asarray(y)
@@ -31,9 +33,7 @@ def confusion_matrix(y_true, y_pred, k) -> np.ndarray:
     cm : ndarray (k, k) of int
         ``cm[a, b]`` = number of examples of true class ``a`` predicted as ``b``.
     """
-    if isinstance(k, bool) or int(k) != k or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
-    k = int(k)
+    k = integer("k", k, 1)
     y_true, y_pred = _labels("y_true", y_true, k), _labels("y_pred", y_pred, k)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"shape mismatch: y_true {y_true.shape} vs y_pred {y_pred.shape}")

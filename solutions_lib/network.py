@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from solutions_lib.losses import softmax_cross_entropy, sum_of_squares
+from solutions_lib.validate import integer
 
 _LOSSES = {"sum_of_squares": sum_of_squares, "softmax_cross_entropy": softmax_cross_entropy}
 
@@ -87,9 +88,7 @@ class SequentialNet:
             raise ValueError("x must hold at least one example")
         if y.shape[0] != x.shape[0]:
             raise ValueError(f"shape mismatch: x has {x.shape[0]} examples but y has {y.shape[0]}")
-        for name, v in (("batch_size", batch_size), ("epochs", epochs)):
-            if isinstance(v, bool) or int(v) != v or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        batch_size, epochs = integer("batch_size", batch_size, 1), integer("epochs", epochs, 1)
         rng = np.random.default_rng() if rng is None else rng
         n = x.shape[0]
         history = []

@@ -7,21 +7,19 @@ each step a strided slice of the whole volume (never a loop over pixels). Overla
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
+
+from .validate import integer
 
 
 def _check(x, size, stride):
     x = np.asarray(x, dtype=float)
     if x.ndim != 4:
         raise ValueError(f"x must have shape (N, H, W, C), got {x.shape}")
-    for name, v in (("size", size), ("stride", stride)):
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+    size, stride = integer("size", size, 1), integer("stride", stride, 1)
     if size > x.shape[1] or size > x.shape[2]:
         raise ValueError(f"pooling window {size}x{size} is larger than the input {x.shape[1:3]}")
-    return x, int(size), int(stride)
+    return x, size, stride
 
 
 def _offsets(x_shape, size, stride):

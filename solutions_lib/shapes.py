@@ -1,15 +1,7 @@
 """Volume sizes of convolution layers: output sizes, same padding, parameter counts."""
 from __future__ import annotations
 
-import numbers
-
-
-def _int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return int(value)
+from .validate import integer as _int
 
 
 def conv_output_size(n, f, p=0, s=1):

@@ -1,15 +1,17 @@
-"""The hidden-test checker: ``check(name, obj)``, and the tools the autograder uses.
+"""The instructor's side of the checker: verifier, catalogue, verdicts (never in a kernel).
 
 A hidden test cell calls, after the student's cells::
 
-    from solutions_lib.grading import check
+    from checker import check
     check("convolve_full", convolve_full)
 
-``check`` returns ``None`` (printing one line such as ``convolve_full: 14 cases passed``)
+:mod:`checker` (a package of its own, the only part of the course a grading kernel can
+reach) sends the student's outputs to the verifier defined here. ``check`` returns ``None``
+(printing one line such as ``convolve_full: 14 cases passed``)
 when the student's function or class agrees with the reference on every seeded case, and
 raises ``AssertionError`` otherwise, saying which case (shapes, parameters, small inputs),
 which entry, expected vs got, the max abs/rel error, and — when the wrong output equals
-the output of a known mistaken implementation (:mod:`.mistakes`) — ``Likely mistake:
+the output of a known mistaken implementation (:mod:`.catalogue`) — ``Likely mistake:
 <key>: <explanation>``. It never writes to stderr (nbgrader would score the cell as
 failed): warnings and stderr writes of the student's code are captured.
 
@@ -22,12 +24,12 @@ reference to return its output, or mutate its inputs. So nothing that decides th
 is computed in the kernel:
 
 - **Verifier process** (:mod:`.verifier`). Case generation (seeded with
-  ``course_config.HIDDEN_TEST_SEED`` and ``crc32(name)``, :mod:`.cases`), the reference
+  ``course_config.HIDDEN_TEST_SEED`` and ``crc32(name)``, :mod:`.catalogue`), the reference
   computation, the comparison with ``course_config.RTOL``/``ATOL`` (:mod:`.compare`) and
   mistake naming (:mod:`.judge`) run in a separate Python process. The kernel-side client
-  (:mod:`.client`) only receives the inputs as bytes, runs the student's object through a
-  *driver* (:mod:`.drivers`, e.g. construct a ``Momentum``, call ``update`` 3 times) and
-  sends the outputs back as bytes (JSON header + ``.npy`` blobs, :mod:`.wire`; nothing
+  (:mod:`checker.client`) only receives the inputs as bytes, runs the student's object through a
+  *driver* (:mod:`checker.drivers`, e.g. construct a ``Momentum``, call ``update`` 3 times) and
+  sends the outputs back as bytes (JSON header + ``.npy`` blobs, :mod:`checker.wire`; nothing
   from the kernel is ever unpickled). The verifier runs the same driver on the reference
   with its own copies of the inputs, so a student mutating inputs cannot hurt the
   reference, and such a mutation is itself reported as a bug. Patching ``np.allclose``
@@ -47,7 +49,7 @@ is computed in the kernel:
   expected entry; repeated queries could extract the answer). Expected outputs never
   enter the kernel, so stack inspection finds nothing but the inputs.
 - **Using the reference.** The kernel must not import ``solutions_lib`` reference modules
-  (this package and ``solutions_lib/__init__.py`` import none: PEP 562 lazy names). The
+  (:mod:`checker` imports none). The
   client reports a reference module appearing in ``sys.modules`` while the student's code
   runs, or an object under test defined in ``solutions_lib``: the verdict is then failed
   with mistake ``reference_used`` and reconciled as *flagged*. The real barrier is the
@@ -64,38 +66,15 @@ itself can fake a pass, and nobody reads the signed verdict lines but the kernel
 mode proves that a correct implementation passes; only autograde mode's external
 verifier + signed verdicts + :func:`reconcile` make the score trustworthy.
 
-Public names: :func:`check`, :class:`VerifierProcess`, :class:`Verdict`,
-:func:`reconcile`, :func:`scan_source`, :func:`mistake_source`, ``MISTAKES`` (name ->
-mistaken implementations), ``CORRECT`` (name -> source of a correct alternative
-implementation, for notebook tests), ``GRADED_NAMES``.
-Importing this package imports only the client (standard library + numpy).
+Public names: :class:`VerifierProcess`, :class:`Verdict`, :func:`reconcile`,
+:func:`scan_source`; the catalogue of cases, mistakes and alternatives is
+:mod:`.catalogue` (one module per week in :mod:`.weeks`).
 """
 from __future__ import annotations
 
-from .client import check
+from .reconcile import Reconciled, reconcile
+from .scan import scan_source
+from .verdict import Verdict
+from .verifier import VerifierError, VerifierProcess
 
-__all__ = ["check", "VerifierProcess", "Verdict", "reconcile", "scan_source", "mistake_source", "MISTAKES",
-           "CORRECT", "GRADED_NAMES"]
-
-_LAZY = {
-    "VerifierProcess": "verifier",
-    "VerifierError": "verifier",
-    "Verdict": "verdict",
-    "reconcile": "reconcile",
-    "Reconciled": "reconcile",
-    "scan_source": "scan",
-    "mistake_source": "mistakes",
-    "MISTAKES": "mistakes",
-    "CORRECT": "mistakes",
-    "GRADED_NAMES": "cases",
-}
-
-
-def __getattr__(name: str):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'solutions_lib.grading' has no attribute {name!r}")
-    import importlib
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__all__ = ["VerifierProcess", "VerifierError", "Verdict", "reconcile", "Reconciled", "scan_source"]

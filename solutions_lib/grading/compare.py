@@ -12,8 +12,7 @@ import numbers
 import numpy as np
 
 import course_config
-
-from .wire import Opaque
+from checker.wire import Opaque
 
 
 def _is_num(v):

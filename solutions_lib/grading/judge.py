@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import drivers
-from .cases import make_cases
+from checker import drivers
+
+from .catalogue import make_cases, mistakes
 from .compare import compare, same_outcome, short
 from .verdict import Verdict
 
@@ -66,9 +67,8 @@ def _desc(name, i, n, case):
 
 def judge(name: str, reference, student_results: list, flags: list) -> Verdict:
     """Compare the student's outcomes (one per case) with the reference's; name mistakes."""
-    from .mistakes import MISTAKES
-
     cases = make_cases(name)
+    known = mistakes(name)
     n = len(cases)
     if flags:
         text = "; ".join(str(f) for f in flags)
@@ -110,9 +110,9 @@ def judge(name: str, reference, student_results: list, flags: list) -> Verdict:
     mistake = None
     used = failing[:_MAX_FAILING]
     if named is not None:
-        mistake = next((m for m in MISTAKES.get(name, []) if m.key == named), None)
+        mistake = next((m for m in known if m.key == named), None)
     for m in ([] if mistake is not None or any(c["driver"] in PROPERTY_CHECKS for c in cases)
-              else MISTAKES.get(name, [])):
+              else known):
         if all(same_outcome(_strip(outcome(m.impl, cases[i])), _strip(student_results[i])) for i in used):
             mistake = m
             break

@@ -60,7 +60,8 @@ def scan_source(code: str) -> list[str]:
             targets = node.targets
         for t in targets:
             name = _dotted(t)
-            if name.startswith(("builtins.", "__builtins__")) or (isinstance(t, ast.Subscript) and _dotted(t.value) in ("__builtins__", "builtins.__dict__")):
+            subscripted = isinstance(t, ast.Subscript) and _dotted(t.value) in ("__builtins__", "builtins.__dict__")
+            if name.startswith(("builtins.", "__builtins__")) or subscripted:
                 signals.add("assigns to builtins")
             if isinstance(t, ast.Attribute) and _ASSIGN_TARGETS.search(name):
                 signals.add(f"assigns to {name}")

@@ -1,9 +1,16 @@
 """The verifier process and :class:`VerifierProcess`, the context manager that runs it.
 
 Run as ``python -m solutions_lib.grading.verifier --socket PATH``: reads an HMAC key (first
-line) and a label (second line) on stdin, makes itself non-dumpable, serves the Unix
-socket ``PATH`` (one connection per ``check`` call, see :mod:`.client` for the protocol),
-and writes one signed JSON line per verdict on stdout. It exits when stdin is closed.
+line), a label (second line) and optionally its scope (third line, JSON ``{"names": [...] or
+null, "budget": n}``) on stdin, makes itself non-dumpable, serves the Unix socket ``PATH``
+(one connection per ``check`` call, see :mod:`checker.client` for the protocol), and writes
+one signed JSON line per verdict on stdout. It exits when stdin is closed.
+
+**One notebook.** Under autograde the verifier serves the graded names of the notebook being
+graded only, each at most ``budget`` times (:data:`QUERY_BUDGET`): a query for any other
+name, or beyond the budget, gets no cases; the kernel's ``check`` raises ``AssertionError``
+with a one-line reason, and a signed verdict with mistake :data:`REFUSED` records the
+refusal (the grader flags the question whose cell made the query).
 
 The first stdout line is a signed ``{"ready": true}``; each verdict line's body is
 ``{"label", "seq", "name", "passed", "mistake", "message", "n_cases"}``.
@@ -11,6 +18,7 @@ The first stdout line is a signed ``{"ready": true}``; each verdict line's body 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import shutil
@@ -20,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import course_config
@@ -28,6 +37,10 @@ from .verdict import Verdict, sign_line, verify_line
 
 #: seconds the verifier waits for the kernel's results of one check
 RESULT_TIMEOUT_S = 2 * course_config.CELL_TIMEOUT_S + 30
+#: queries answered per name and notebook (a failing message shows one expected entry)
+QUERY_BUDGET = 3
+#: mistake key of a refused query (a name not graded in this notebook, or over the budget)
+REFUSED = "not_in_notebook"
 
 
 def make_non_dumpable() -> bool:
@@ -43,8 +56,11 @@ def make_non_dumpable() -> bool:
 
 
 class _Server:
-    def __init__(self, key: str, label: str, out):
+    def __init__(self, key: str, label: str, out, names=None, budget: int | None = None):
         self.key, self.label, self.out = key, label, out
+        self.names = None if names is None else frozenset(names)
+        self.budget = budget
+        self.queries: dict = {}
         self.lock = threading.Lock()
         self.seq = 0
 
@@ -56,14 +72,33 @@ class _Server:
             self.out.flush()
 
     def handle(self, conn) -> None:
-        from . import wire
-        from .cases import GRADED_NAMES, make_cases
+        from checker import wire
+        from .catalogue import graded_names, make_cases
         from .judge import judge
 
         conn.settimeout(RESULT_TIMEOUT_S)
         request = wire.recv_msg(conn)
         name = request.get("name") if isinstance(request, dict) else None
-        if name not in GRADED_NAMES:
+        refusal = None
+        if isinstance(name, str) and self.names is not None and name not in self.names:
+            refusal = (f"check: {name[:60]!r} is not graded in this notebook; the query was "
+                       "refused and recorded")
+        elif isinstance(name, str) and self.budget is not None:
+            with self.lock:
+                self.queries[name] = self.queries.get(name, 0) + 1
+                n = self.queries[name]
+            if n > self.budget:
+                refusal = (f"check: {name!r} was already checked {self.budget} times in this "
+                           "notebook; the query was refused and recorded")
+        if refusal is not None:
+            verdict = Verdict(name[:60], False, REFUSED, refusal, 0)
+            # recorded before the kernel hears of it (and a moment before): the grader
+            # attributes the refusal to the cell running when the record arrives
+            self.emit(verdict._asdict())
+            time.sleep(0.05)
+            wire.send_msg(conn, {"verdict": verdict._asdict()})
+            return
+        if name not in graded_names():
             verdict = Verdict(str(name)[:60], False, None, f"check: unknown graded name {str(name)[:60]!r}", 0)
             wire.send_msg(conn, {"verdict": verdict._asdict()})
             self.emit(verdict._asdict())
@@ -102,10 +137,10 @@ class _Server:
             pass
 
 
-def serve(socket_path: str, key: str, label: str) -> None:
-    """Serve ``socket_path`` until stdin is closed."""
+def serve(socket_path: str, key: str, label: str, names=None, budget: int | None = None) -> None:
+    """Serve ``socket_path`` until stdin is closed (only ``names``, if given, ``budget`` times each)."""
     make_non_dumpable()
-    srv = _Server(key, label, sys.stdout)
+    srv = _Server(key, label, sys.stdout, names=names, budget=budget)
 
     class Handler(socketserver.BaseRequestHandler):
         def handle(self):
@@ -142,11 +177,20 @@ class VerifierProcess:
     a key only this object and the verifier know (sent on the verifier's stdin). A line
     that is unsigned or forged is not a verdict: it is kept in :attr:`rejected` and
     :attr:`tampered` becomes true (``strict=True`` raises :class:`VerifierError` on exit).
+
+    ``names`` (the graded names of the notebook being graded) limits what the verifier
+    answers; ``budget`` the queries per name (default :data:`QUERY_BUDGET` when ``names`` is
+    given, unlimited otherwise). :attr:`received_at` holds the ``time.monotonic()`` at which
+    each verdict arrived (the grader maps a refusal to the cell running then).
     """
 
     def __init__(self, label: str = "", cwd: str | os.PathLike | None = None, python: str | None = None,
-                 socket_dir: str | os.PathLike | None = None, strict: bool = False, start_timeout: float = 30.0):
+                 socket_dir: str | os.PathLike | None = None, strict: bool = False, start_timeout: float = 30.0,
+                 names=None, budget: int | None = None):
         self.label = label
+        self.names = None if names is None else sorted(set(names))
+        self.budget = budget if budget is not None else (QUERY_BUDGET if names is not None else None)
+        self.received_at: list[float] = []
         self.cwd = Path(cwd or course_config.COURSE_ROOT)
         self.python = python or sys.executable
         self._socket_parent = socket_dir
@@ -201,6 +245,7 @@ class VerifierProcess:
             return
         with self._lock:
             self.verdicts.append(verdict)
+            self.received_at.append(time.monotonic())
 
     def _read(self):
         for raw in self._proc.stdout:
@@ -216,7 +261,8 @@ class VerifierProcess:
         self._proc = subprocess.Popen(
             [self.python, "-m", "solutions_lib.grading.verifier", "--socket", self.socket_path],
             cwd=str(self.cwd), env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr)
-        self._proc.stdin.write(f"{self._key}\n{self.label}\n".encode())
+        scope = json.dumps({"names": self.names, "budget": self.budget})
+        self._proc.stdin.write(f"{self._key}\n{self.label}\n{scope}\n".encode())
         self._proc.stdin.flush()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -269,7 +315,9 @@ def main(argv=None) -> int:
     if len(key) < 32:
         print("verifier: no HMAC key on stdin", file=sys.stderr)
         return 2
-    serve(args.socket, key, label)
+    scope_line = sys.stdin.readline().strip()
+    scope = json.loads(scope_line) if scope_line.startswith("{") else {}
+    serve(args.socket, key, label, names=scope.get("names"), budget=scope.get("budget"))
     return 0
 
 

@@ -97,7 +97,7 @@ def fixture_notebook() -> nbformat.NotebookNode:
         cells.append(nbformat.v4.new_code_cell(
             VISIBLE_TESTS[name]
             + "### BEGIN HIDDEN TESTS\n"
-            + "from solutions_lib.grading import check\n"
+            + "from checker import check\n"
             + f'check("{name}", {name})\n'
             + "### END HIDDEN TESTS\n",
             metadata=_meta(f"test_{name}", grade=True, locked=True,

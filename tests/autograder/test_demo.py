@@ -13,7 +13,8 @@ import sys
 
 from autograder import results as rs
 from autograder.submissions import DEMO_HOSTILE
-from tests.autograder.conftest import FIXTURE_ASSIGNMENT as A, ROOT
+from tests.autograder.conftest import FIXTURE_ASSIGNMENT as A
+from tests.autograder.conftest import ROOT
 
 
 def test_demo_on_fixture_course(course):

@@ -13,7 +13,8 @@ from traitlets.config import Config
 from autograder import collect, export, feedback
 from autograder.feedback import leaks
 from autograder.release import generate, nbgrader_api
-from tests.autograder.conftest import CORRECT_ANSWERS, FIXTURE_ASSIGNMENT as A
+from tests.autograder.conftest import CORRECT_ANSWERS
+from tests.autograder.conftest import FIXTURE_ASSIGNMENT as A
 
 WRONG_SIZE = "def conv_output_size(n, f, p=0, s=1):\n    return (n + p - f) / s + 1\n"
 STUDENTS = {

@@ -16,7 +16,7 @@ HOSTILE_FLIP = ("import solutions_lib\n"
 
 
 def test_sanitize_text():
-    text = ("x = 1\n### BEGIN HIDDEN TESTS\nfrom solutions_lib.grading import check\n"
+    text = ("x = 1\n### BEGIN HIDDEN TESTS\nfrom checker import check\n"
             "check(\"flip\", flip)\n### END HIDDEN TESTS\ny = 2\n"
             "### BEGIN SOLUTION\nsecret = 3\n### END SOLUTION\nz = solutions_lib.flip\n"
             "check('flip', flip)\n")

@@ -1,106 +1,14 @@
-"""autograder.grade: pre-validation and repair, honest grading, missing work, pre-flight."""
+"""autograder.grade: honest grading, missing work, the static scan, pre-flight."""
 from __future__ import annotations
 
-import copy
-import io
 import json
 
-import nbformat
 import pytest
 
 from autograder import grade as G
+from autograder import kernel_run
 from autograder import results as store
-from tests.autograder.conftest import CORRECT_ANSWERS, FIXTURE_POINTS, student_notebook
-
-
-def _gid(cell):
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-
-
-@pytest.fixture
-def release(released_copy):
-    return released_copy, nbformat.read(str(released_copy.release_nb), as_version=4)
-
-
-def test_release_questions(release):
-    course, rel = release
-    qs = G.release_questions(rel)
-    assert {q: v["max_score"] for q, v in qs.items()} == FIXTURE_POINTS
-    assert qs["answer_flip"]["manual"] and not qs["flip"]["manual"]
-
-
-def test_prevalidate_clean_notebook_has_no_flags(release):
-    course, rel = release
-    nb = student_notebook(course.release_nb, CORRECT_ANSWERS)
-    repaired, err, flags = G.prevalidate(nbformat.writes(nb), rel)
-    assert err is None and flags == {}
-    src = {_gid(c): c.source for c in repaired.cells if _gid(c)}
-    assert src["flip"] == CORRECT_ANSWERS["flip"]
-    assert src["test_flip"] == next(c.source for c in rel.cells if _gid(c) == "test_flip")
-
-
-@pytest.mark.parametrize("text, why", [("{not json", "invalid notebook JSON"),
-                                       ('{"cells": 3}', "invalid notebook JSON"),
-                                       ("[]", "invalid notebook JSON")])
-def test_prevalidate_invalid_json(release, text, why):
-    _, rel = release
-    nb, err, _ = G.prevalidate(text, rel)
-    assert nb is None and err.startswith(why)
-
-
-def test_prevalidate_other_assignment(release):
-    _, rel = release
-    other = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "x = 1", metadata={"nbgrader": {"grade_id": "lstm_forward", "solution": True,
-                                        "grade": False, "locked": False}})])
-    nb, err, _ = G.prevalidate(nbformat.writes(other), rel)
-    assert nb is None and "another assignment" in err
-
-
-def test_prevalidate_repairs_tampering_and_keeps_extra_cells(release):
-    course, rel = release
-    nb = student_notebook(course.release_nb, CORRECT_ANSWERS)
-    cells = nb.cells
-    i = next(k for k, c in enumerate(cells) if _gid(c) == "test_flip")
-    cells[i].source = "pass"                                     # edited test
-    j = next(k for k, c in enumerate(cells) if _gid(c) == "test_conv_output_size")
-    cells[j].metadata["nbgrader"]["points"] = 99                 # changed points
-    cells.insert(i, nbformat.v4.new_code_cell("def helper():\n    return 1\n"))  # extra cell
-    cells.append(copy.deepcopy(cells[j]))                        # duplicated test
-    repaired, err, flags = G.prevalidate(nbformat.writes(nb), rel)
-    assert err is None
-    assert set(flags) == {"flip", "conv_output_size"}
-    assert "edited" in flags["flip"] and "points" in flags["conv_output_size"]
-    assert "duplicated" in flags["conv_output_size"]
-    gids = [_gid(c) for c in repaired.cells]
-    assert gids.count("test_conv_output_size") == 1
-    rel_tests = {_gid(c): (c.source, c.metadata) for c in rel.cells if _gid(c)}
-    for c in repaired.cells:
-        if _gid(c) and _gid(c).startswith("test_"):
-            assert (c.source, c.metadata) == rel_tests[_gid(c)]
-    helper = [c for c in repaired.cells if "def helper" in c.source]
-    assert len(helper) == 1
-    # the extra cell stays after the graded cell it followed (the flip answer)
-    k = repaired.cells.index(helper[0])
-    assert _gid(repaired.cells[k - 1]) == "flip"
-
-
-def test_prevalidate_deleted_test_cell_restored(release):
-    course, rel = release
-    nb = student_notebook(course.release_nb, CORRECT_ANSWERS)
-    nb.cells = [c for c in nb.cells if _gid(c) != "test_flip"]
-    repaired, err, flags = G.prevalidate(nbformat.writes(nb), rel)
-    assert "deleted" in flags["flip"]
-    assert [_gid(c) for c in repaired.cells] == [_gid(c) for c in rel.cells]
-
-
-def test_progress_bar_reports_eta():
-    buf = io.StringIO()
-    bar = G.Progress(4, stream=buf)
-    for _ in range(4):
-        bar.update("alice/w01")
-    out = buf.getvalue()
-    assert "4/4" in out and "ETA" in out and out.endswith("\n")
+from tests.autograder.conftest import CORRECT_ANSWERS
 
 
 def test_grade_honest_blank_partial_and_missing(released_copy):
@@ -137,59 +45,59 @@ def test_grade_unknown_assignment(released_copy):
         G.grade(["w99_nothing"], root=released_copy.root, progress=False)
 
 
-def test_preflight_fails_loudly_without_solutions_lib(monkeypatch, tmp_path):
-    """A kernel that cannot import solutions_lib.grading aborts grading with a clear error."""
+def _plain_spec(monkeypatch, tmp_path, *flags):
+    """Replace the sandbox kernel spec by a plain, unjailed ipykernel (``python *flags``)."""
     import sys
 
-    def broken_spec(data_dir=None):
-        d = tmp_path / "jupyter" / "kernels" / G.sandbox.KERNEL_NAME
+    from autograder import sandbox
+
+    def plain_spec(data_dir=None):
+        d = tmp_path / "jupyter" / "kernels" / sandbox.KERNEL_NAME
         d.mkdir(parents=True, exist_ok=True)
         (d / "kernel.json").write_text(json.dumps({
-            "argv": [sys.executable, "-I", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": "broken", "language": "python"}))
+            "argv": [sys.executable, *flags, "-f", "{connection_file}"],
+            "display_name": "plain", "language": "python"}))
         monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
         return tmp_path / "jupyter"
 
-    monkeypatch.setattr(G.sandbox, "install_kernel_spec", broken_spec)
-    with pytest.raises(G.PreflightError, match="solutions_lib.grading"):
+    monkeypatch.setattr(sandbox, "install_kernel_spec", plain_spec)
+
+
+def test_preflight_fails_loudly_without_the_checker(monkeypatch, tmp_path):
+    """A kernel that cannot import the checker aborts grading with a clear error."""
+    _plain_spec(monkeypatch, tmp_path, "-I", "-c", "import sys; sys.modules['checker'] = None; "
+                "from ipykernel import kernelapp; kernelapp.launch_new_instance()")
+    with pytest.raises(G.PreflightError, match="cannot import the checker"):
+        G.preflight(unsandboxed=True)
+
+
+def test_preflight_refuses_a_kernel_outside_the_jail(monkeypatch, tmp_path):
+    """A kernel that imports the checker but sees the course (no jail) is refused."""
+    from autograder import sandbox
+
+    if sandbox.jail_unavailable():
+        pytest.skip(f"no kernel jail here: {sandbox.jail_unavailable()}")
+    _plain_spec(monkeypatch, tmp_path, "-I", "-m", "ipykernel_launcher")
+    with pytest.raises(G.PreflightError, match="not jailed"):
         G.preflight()
 
 
+def test_preflight_without_a_jail_refuses_unless_asked(monkeypatch):
+    """No jail (not root, no bwrap ...): refused with the reason; --unsandboxed grades."""
+    from autograder import sandbox
+
+    monkeypatch.setattr(sandbox, "jail_unavailable", lambda: "bwrap is not installed")
+    with pytest.raises(G.PreflightError, match="bwrap is not installed.*--unsandboxed"):
+        G.preflight()
+    assert G.preflight(unsandboxed=True).endswith("checker/__init__.py")
+
+
 def test_preflight_passes():
-    assert "solutions_lib" in G.preflight()
+    from autograder import sandbox
 
-
-def _verdict(name, passed, mistake=None, message="msg"):
-    from collections import namedtuple
-
-    try:
-        from solutions_lib.grading.verdict import Verdict
-    except ImportError:
-        Verdict = namedtuple("Verdict", "name passed mistake message n_cases")
-    return Verdict(name, passed, mistake, message, 5)
-
-
-@pytest.mark.parametrize("cell_score, verdicts, status, score", [
-    (1.0, [("flip", True)], "graded", 1.0),              # honest pass
-    (1.0, [], "flagged", 0.0),                           # passed without reaching the verifier
-    (1.0, [("flip", False)], "flagged", 0.0),            # kernel hid a failing verdict
-    (0.0, [("flip", False)], "graded", 0.0),             # honest failure, mistake recorded
-    (0.0, [], "graded", 0.0),                            # e.g. NameError before check()
-])
-def test_apply_verdicts(cell_score, verdicts, status, score):
-    qs = {"flip": dict(score=cell_score, max_score=1.0, status="graded", mistake=None,
-                       message="kernel said"),
-          "answer_flip": dict(score=0.0, max_score=1.0, status="pending", mistake=None,
-                              message=None)}
-    vs = [_verdict(n, p, mistake=None if p else "not_flipped",
-                   message="ok" if p else "not flipped") for n, p in verdicts]
-    G._apply_verdicts(qs, vs)
-    assert qs["flip"]["status"] == status and qs["flip"]["score"] == score
-    assert qs["answer_flip"]["status"] == "pending"
-    if verdicts and not verdicts[0][1] and status == "graded":
-        assert qs["flip"]["mistake"] == "not_flipped"
-    if status == "flagged":
-        assert "tampering" in qs["flip"]["message"]
+    if sandbox.jail_unavailable():
+        pytest.skip(f"no kernel jail here: {sandbox.jail_unavailable()}")
+    assert G.preflight() == f"{sandbox.JAIL_LIB}/checker/__init__.py"
 
 
 def test_scan_signals():
@@ -199,21 +107,27 @@ def test_scan_signals():
         assert G._scan(code), code
 
 
-def test_reference_failure_is_errored_not_zero():
-    """A verifier that cannot import the reference must not look like the student's 0."""
-    qs = {"flip": dict(score=0.0, max_score=1.0, status="graded", mistake=None, message=None)}
-    msg = "flip: no valid results from the kernel (ModuleNotFoundError: No module named " \
-          "'solutions_lib.convolution')"
-    G._apply_verdicts(qs, [_verdict("flip", False, message=msg)])
-    assert qs["flip"]["status"] == "errored" and "grader error" in qs["flip"]["message"]
-
-
 def test_failure_line_names_the_cause_not_nbgraders_summary():
     log = ("[AutogradeApp] ERROR | There was an error processing assignment\n"
            "Traceback (most recent call last):\n  File \"x\", line 1, in <module>\n"
            "RuntimeError: Kernel didn't respond in 60 seconds\n"
            "nbgrader.converters.base.NbGraderException: Please see the the above traceback for "
            "details on the specific errors on the above failures.\n")
-    assert G._failure_line(log) == "RuntimeError: Kernel didn't respond in 60 seconds"
-    assert G._failure_line("something odd happened\n") == "something odd happened"
-    assert G._failure_line("") == "unknown"
+    assert kernel_run._failure_line(log) == "RuntimeError: Kernel didn't respond in 60 seconds"
+    assert kernel_run._failure_line("something odd happened\n") == "something odd happened"
+    assert kernel_run._failure_line("") == "unknown"
+
+
+def test_the_weeks_helper_modules_are_graded_as_released(released_copy):
+    """A week's helper module reaches the kernel as released, even when the student handed in
+    only the notebook (an LMS zip) or a doctored copy of the module."""
+    course = released_copy
+    helper = course.release_nb.parent / "week_helpers.py"
+    helper.write_text("VALUE = 42\n")
+    course.submit("alice", CORRECT_ANSWERS)
+    doctored = course.submit("bob", CORRECT_ANSWERS).parent / "week_helpers.py"
+    doctored.write_text("VALUE = 0\n")
+    G.grade([course.assignment], students=["alice", "bob"], root=course.root, jobs=1, progress=False)
+    for student in ("alice", "bob"):
+        graded = course.root / "autograded" / student / course.assignment / "week_helpers.py"
+        assert graded.read_text() == "VALUE = 42\n", student

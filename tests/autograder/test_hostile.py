@@ -12,9 +12,14 @@ question ``flip``; ``conv_output_size`` is the reference). The whole class is gr
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
+import course_config as cc
 from autograder import results as store
 from autograder.submissions import HOSTILE, ZERO_IF_GRADED, hostile_submission, write_sample
 from tests.autograder.conftest import CORRECT_ANSWERS
@@ -46,14 +51,19 @@ EXPECTED = {
     "readref": "flagged",
     "patchnumpy": "flagged",
     "patchchecker": "flagged",
+    # the kernel's surroundings: the jail leaves nothing to find (a wrong stand-in earns 0),
+    # and a query for a name of another notebook is refused and flags the question
+    "readclassmate": "graded",
+    "listenkernel": {"graded", "errored"},   # errored: the port scan hit the cell time limit
+    "foreignname": "flagged",
+    "coursecopy": "graded",
+    "importall": "graded",
 }
 
 
 @pytest.fixture(scope="module")
 def graded_class(tmp_path_factory):
     """The fixture week with every hostile case + two honest students, graded once."""
-    import shutil
-
     from autograder.grade import grade
     from autograder.release import generate
     from tests.autograder.conftest import make_fixture_course
@@ -64,6 +74,13 @@ def graded_class(tmp_path_factory):
     mp.setenv("NNMATH_NOTEBOOK_TIMEOUT_S", "30")
     course = make_fixture_course(tmp_path_factory.mktemp("hostile") / "course")
     generate([course.assignment], root=course.root)
+    # a second copy of the course outside any course root (an instructor's backup)
+    backup = Path(tempfile.mkdtemp(prefix="nnmath-backup-"))
+    shutil.copytree(cc.COURSE_ROOT / "solutions_lib", backup / "solutions_lib",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(course.root / "source", backup / "source")
+    for d in [backup, *backup.rglob("*")]:
+        os.chmod(d, 0o755 if d.is_dir() else 0o644)
     for key in HOSTILE:
         sample = hostile_submission(key, course.release_nb, course.source_nb,
                                     student=f"h{key}")
@@ -74,6 +91,7 @@ def graded_class(tmp_path_factory):
         results = grade([course.assignment], root=course.root, jobs=2, progress=False)
     finally:
         mp.undo()
+        shutil.rmtree(backup, ignore_errors=True)
     yield course, {r["student"]: r for r in results}
     shutil.rmtree(course.root, ignore_errors=True)
 
@@ -108,8 +126,7 @@ def test_hostile_case(graded_class, key):
     if q["status"] != "graded":
         assert r["status"] in ("errored", "flagged") and r["reason"], detail
         assert q["message"], detail
-    if q["status"] in ("flagged",) and key not in ("deletedtest", "duplicatedtest", "points",
-                                                   "unlocked", "checksum", "editedtest"):
+    if q["status"] == "flagged":
         assert q["score"] == 0.0, detail     # suspected tampering earns nothing until reviewed
     if key in ZERO_IF_GRADED or key in ("renamed", "importref"):
         assert q["score"] == 0.0, detail
@@ -124,12 +141,20 @@ def test_hostile_case(graded_class, key):
 
 
 def test_metadata_tampering_is_repaired_not_rewarded(graded_class):
-    """Changed points/locks are restored from the release: the max score stays the release's."""
+    """Changed points/locks are restored from the release: the max score stays the release's,
+    and the question is flagged: 0 until an instructor reviews it (one rule for every flag)."""
     course, res = graded_class
     for key in ("points", "unlocked", "checksum", "editedtest", "deletedtest", "duplicatedtest"):
         q = res[f"h{key}"]["questions"][TARGET]
         assert q["max_score"] == 1.0
-        assert q["score"] == 1.0, (key, q)   # the honest answer, graded with the real test
+        assert q["status"] == "flagged" and q["score"] == 0.0, (key, q)
+
+
+def test_foreign_name_query_is_refused_and_flags_its_question(graded_class):
+    course, res = graded_class
+    q = res["hforeignname"]["questions"][TARGET]
+    assert q["status"] == "flagged" and q["score"] == 0.0
+    assert "refused in this notebook" in q["message"], q
 
 
 def test_submitted_files_left_untouched(graded_class):

@@ -13,6 +13,7 @@ import pytest
 
 from autograder import grade as G
 from autograder import sandbox
+from autograder.course import tools_on_path
 from tests.autograder.conftest import CORRECT_ANSWERS
 
 
@@ -22,7 +23,7 @@ def grader(monkeypatch, tmp_path, released_copy):
     for var in ("JUPYTER_PATH", "PATH", "PYTHONPATH"):
         monkeypatch.setenv(var, os.environ.get(var, ""))
     sandbox.install_kernel_spec(tmp_path / "jupyter")
-    G._ensure_path()
+    tools_on_path()
     runs, scratches = [], []
     real_run, real_scratch = G._run_nbgrader, sandbox.new_scratch
 

@@ -53,11 +53,9 @@ def test_killed_run_resumes(released_copy, sig):
     """Kill a grading run after its first results; re-running grades only what is missing."""
     course = released_copy
     students = _class(course, 6)
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); from autograder.grade import grade; "
-            "grade([sys.argv[2]], root=sys.argv[3], jobs=1, progress=False)")
-    env = dict(os.environ, PYTHONPATH=str(G.cc.COURSE_ROOT))
-    proc = subprocess.Popen([sys.executable, "-c", code, str(G.cc.COURSE_ROOT),
-                             course.assignment, str(course.root)], env=env,
+    code = ("import sys; from autograder.grade import grade; "
+            "grade([sys.argv[1]], root=sys.argv[2], jobs=1, progress=False)")
+    proc = subprocess.Popen([sys.executable, "-c", code, course.assignment, str(course.root)],
                             start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     folder = store.grades_dir(course.root) / course.assignment

@@ -40,8 +40,9 @@ def test_generate_records_assignment_in_gradebook(released_copy):
 
 
 def test_due_date_from_course_config(course, monkeypatch):
-    import course_config as cc
     from nbgrader.api import Gradebook
+
+    import course_config as cc
 
     monkeypatch.setitem(cc.DUE_DATES, FIXTURE_ASSIGNMENT, "2027-01-02T03:04:00")
     generate([FIXTURE_ASSIGNMENT], root=course.root)

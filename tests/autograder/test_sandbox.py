@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import os
-import resource
+from pathlib import Path
 
 import pytest
 
@@ -28,42 +28,23 @@ _UIDS = _fresh_uids()
 @pytest.fixture
 def kernel(tmp_path, monkeypatch):
     """Run code in a kernel started exactly as the grader starts it; yields ``run(code)``."""
-    from jupyter_client.manager import start_new_kernel
+    from autograder.kernel_run import open_kernel
 
     monkeypatch.setenv("JUPYTER_PATH", os.environ.get("JUPYTER_PATH", ""))
-    monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
     sandbox.install_kernel_spec(tmp_path / "jupyter")
-    secret = tmp_path / "secret"
-    secret.mkdir()
-    (secret / "answers.txt").write_text("top secret")
-    monkeypatch.setenv(sandbox._ENV_HIDE, str(secret))
     uid = next(_UIDS)   # a fresh uid per kernel: no process budget shared between tests
-    monkeypatch.setenv(sandbox._ENV_UID, str(uid))
-    scratch = sandbox.new_scratch()
-    monkeypatch.setenv(sandbox._ENV_SCRATCH, str(scratch))
     work = tmp_path / "work"
     work.mkdir()
-    km, kc = start_new_kernel(kernel_name=sandbox.KERNEL_NAME, cwd=str(work), startup_timeout=60)
+    with open_kernel(work, uid=uid, verifier=False,
+                     unsandboxed=sandbox.jail_unavailable() is not None) as k:
+        def run(code):
+            return k.run(code)
 
-    def run(code):
-        out = []
-        reply = kc.execute_interactive(code, timeout=60, output_hook=out.append)
-        text = "".join(m["content"].get("text", "") for m in out if m["msg_type"] == "stream")
-        errs = [m["content"]["ename"] for m in out if m["msg_type"] == "error"]
-        return reply["content"]["status"], text, errs
-
-    run.secret = secret
-    run.uid = uid
-    run.pid = lambda: int((scratch / sandbox.PID_FILE).read_text())
-    run.send = kc.execute          # no wait for the reply (for code that kills the kernel)
-    run.scratch = scratch
-    try:
+        run.uid = uid
+        run.pid = k.pid
+        run.send = k.kc.execute          # no wait for the reply (for code that kills the kernel)
+        run.scratch = k.scratch
         yield run
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
-        sandbox.kill_sandbox(None, uid)
-        sandbox.remove_scratch(scratch)
 
 
 def test_kernel_spec_is_the_launcher(tmp_path, monkeypatch):
@@ -109,14 +90,18 @@ def test_memory_bomb_gets_memory_error(kernel):
     assert kernel("print(1 + 1)")[1].strip() == "2"     # the kernel survived
 
 
-def test_solutions_lib_grading_importable_reference_hidden(kernel):
+@pytest.mark.skipif(sandbox.jail_unavailable() is not None, reason="no kernel jail here")
+def test_checker_is_the_jails_copy_and_the_course_is_not_importable(kernel):
     status, text, errs = kernel(
-        "import os, json, solutions_lib, solutions_lib.grading\n"
-        "d = os.path.dirname(solutions_lib.__file__)\n"
-        "print(json.dumps(sorted(os.listdir(d))))")
+        "import json, checker\nfound = []\n"
+        "for m in ('solutions_lib', 'course_config', 'autograder', 'source'):\n"
+        "    try:\n        __import__(m); found.append(m)\n"
+        "    except ImportError:\n        pass\n"
+        "print(json.dumps([checker.__file__, found]))")
     assert status == "ok", errs
-    visible = set(json.loads(text)) - {"__pycache__"}
-    assert visible <= {"__init__.py", "grading"}, visible
+    where, found = json.loads(text)
+    assert where == f"{sandbox.JAIL_LIB}/checker/__init__.py"
+    assert found == []
 
 
 @pytest.mark.skipif(not sandbox.can_drop_uid(), reason="uid drop needs root")
@@ -134,18 +119,6 @@ def test_root_drops_uid_and_process_cap_holds(kernel):
     assert int(text.split()[1]) < cc.KERNEL_MAX_PROCESSES
     sandbox.kill_sandbox(kernel.pid(), kernel.uid)
     sandbox.reap()
-
-
-@pytest.mark.skipif(not sandbox.can_drop_uid(), reason="mount namespace needs root")
-def test_hidden_paths_and_root_files_unreadable(kernel):
-    status, text, _ = kernel(
-        f"import os\ntry:\n    print(os.listdir({str(kernel.secret)!r}))\n"
-        "except OSError:\n    print('[]')\n"
-        "try:\n    open('/root/.bashrc').read(); print('read')\n"
-        "except OSError: print('denied')\n")
-    assert status == "ok"
-    assert text.splitlines()[0] == "[]"
-    assert "read" not in text.splitlines()[1:]
 
 
 def test_kill_sandbox_kills_process_group(kernel):
@@ -198,19 +171,33 @@ def test_launcher_failure_is_logged_in_the_scratch_folder(tmp_path):
 
     scratch = sandbox.new_scratch()
     try:
-        env = dict(os.environ, **{sandbox._ENV_SCRATCH: str(scratch),
-                                  sandbox._ENV_NOSANDBOX: "1"})
-        proc = subprocess.run([sys.executable, "-m", "autograder.sandbox", "-f",
-                               str(tmp_path / "missing-connection.json")],
-                              env=env, cwd=str(cc.COURSE_ROOT), capture_output=True, timeout=60)
+        (scratch / sandbox.RUN_DIR).mkdir()
+        sandbox.write_settings(scratch, uid=None)         # a jail without a uid: refused
+        conn = tmp_path / "connection.json"
+        conn.write_text(json.dumps({"transport": "ipc", "ip": sandbox.kernel_ip(scratch)}))
+        proc = subprocess.run([sys.executable, "-m", "autograder.sandbox", "-f", str(conn)],
+                              cwd=str(tmp_path), capture_output=True, timeout=60)
         assert proc.returncode == 70
         assert int((scratch / sandbox.PID_FILE).read_text()) > 0
         why = sandbox.kernel_log_tail(scratch)
         assert why.startswith("[nnmath sandbox] the kernel could not start")
-        assert "FileNotFoundError" in why and "missing-connection.json" in why
+        assert "no sandbox uid" in why
     finally:
         sandbox.remove_scratch(scratch)
     assert not scratch.exists()
+
+
+def test_launcher_without_settings_refuses(tmp_path):
+    """A kernel started by hand (TCP, no settings) is refused, with the reason on stderr."""
+    import subprocess
+    import sys
+
+    conn = tmp_path / "connection.json"
+    conn.write_text(json.dumps({"transport": "tcp", "ip": "127.0.0.1"}))
+    proc = subprocess.run([sys.executable, "-m", "autograder.sandbox", "-f", str(conn)],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 70
+    assert "needs IPC transport" in proc.stderr
 
 
 @pytest.mark.parametrize("log, quoted", [
@@ -239,3 +226,23 @@ def test_crash_in_a_cell_leaves_its_trace_in_the_log(kernel):
     while time.monotonic() < deadline and not sandbox.kernel_log_tail(kernel.scratch):
         time.sleep(0.2)
     assert sandbox.kernel_log_tail(kernel.scratch) == "Fatal Python error: Segmentation fault"
+
+
+def test_scratch_of_a_killed_grader_is_swept(tmp_path):
+    """A grader killed mid-task leaves its scratch (and run-folder tmpfs): the next one removes it."""
+    import subprocess
+    import sys
+
+    code = ("from autograder import sandbox\n"
+            "s = sandbox.new_scratch(); sandbox.prepare_run(s, None)\n"
+            "print(s, flush=True)\nimport os, signal; os.kill(os.getpid(), signal.SIGKILL)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    left = Path(out.strip())
+    assert left.is_dir()
+    mine = sandbox.new_scratch()      # a live grader's scratch is left alone
+    try:
+        assert sandbox.sweep_stale_scratch() >= 1
+        assert not left.exists() and str(left) not in Path("/proc/mounts").read_text()
+        assert mine.is_dir()
+    finally:
+        sandbox.remove_scratch(mine)

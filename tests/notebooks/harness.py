@@ -21,6 +21,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from autograder import cells
 from autograder.results import read_result
 from autograder.submissions import fill
 
@@ -66,7 +67,7 @@ def solution_sources(week: str) -> dict[str, str]:
     nb = nbformat.read(source_notebook_path(week), as_version=4)
     out = {}
     for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
+        meta = cells.nbgrader(cell)
         if meta.get("solution") and cell.cell_type == "code":
             out[meta["grade_id"]] = cell.source
     return out
@@ -78,14 +79,7 @@ def notebook_points(week: str) -> dict[str, float]:
     Test cells ``test_<name>`` count for question ``<name>``; answer cells for their grade id.
     """
     nb = nbformat.read(source_notebook_path(week), as_version=4)
-    points = {}
-    for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("grade"):
-            gid = meta["grade_id"]
-            question = gid[len("test_"):] if gid.startswith("test_") else gid
-            points[question] = float(meta.get("points", 0))
-    return points
+    return {q: v["max_score"] for q, v in cells.release_questions(nb).items()}
 
 
 def grade_submissions(week: str, submissions: dict[str, dict[str, str]], jobs: int = 2) -> dict[str, dict[str, Score]]:
@@ -103,9 +97,7 @@ def grade_submissions(week: str, submissions: dict[str, dict[str, str]], jobs: i
         shutil.copytree(SOURCE / week, root / "source" / week)
         for name in ("nbgrader_config.py", "course_config.py"):
             shutil.copy(ROOT / name, root / name)
-        env = dict(os.environ, PYTHONPATH=str(ROOT),
-                   NNMATH_GRADEBOOK_URL=f"sqlite:///{root / 'gradebook.db'}",
-                   PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+        env = dict(os.environ, NNMATH_GRADEBOOK_URL=f"sqlite:///{root / 'gradebook.db'}")
 
         def autograder(*args):
             subprocess.run([sys.executable, "-m", "autograder", *args, "--root", str(root)],

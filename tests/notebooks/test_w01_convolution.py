@@ -1,9 +1,6 @@
 """Week 1 notebook (source/w01_convolution): the checks of :class:`tests.notebooks.weekly.WeeklyNotebookTests`,
 plus the week's own: the sheet-002 numbers in the executed notebook, the slide widget's arithmetic (signs
 included) against the reference library, and the widget in the student release.
-
-``ALTERNATIVES`` holds a second, differently written correct solution of every graded name
-(loops vs vectorised, another formula); each must earn full points.
 """
 from __future__ import annotations
 
@@ -21,81 +18,6 @@ from tests.notebooks.weekly import WeeklyNotebookTests
 WEEK = "w01_convolution"
 pytestmark = pytest.mark.xdist_group(WEEK)
 
-ALTERNATIVES = {
-    # one axis at a time with np.flip
-    "flip": """
-import numpy as np
-
-def flip(a):
-    out = np.asarray(a)
-    for axis in range(out.ndim):
-        out = np.flip(out, axis=axis)
-    return np.array(out, copy=True)
-""",
-    # the convolution theorem: a product of zero-padded discrete Fourier transforms
-    "convolve_full": """
-import numpy as np
-
-def convolve_full(x, f):
-    x, f = np.asarray(x, dtype=float), np.asarray(f, dtype=float)
-    if x.ndim == 0 or x.ndim != f.ndim:
-        raise ValueError("x and f must have the same number of dimensions")
-    if x.size == 0 or f.size == 0:
-        raise ValueError("empty input")
-    shape = [n + k - 1 for n, k in zip(x.shape, f.shape)]
-    axes = list(range(x.ndim))
-    spectrum = np.fft.fftn(x, shape, axes=axes) * np.fft.fftn(f, shape, axes=axes)
-    return np.real(np.fft.ifftn(spectrum, shape, axes=axes))
-""",
-    # a Python loop over the output positions
-    "correlate_valid": """
-import numpy as np
-
-def correlate_valid(x, k):
-    x, k = np.asarray(x, dtype=float), np.asarray(k, dtype=float)
-    if x.ndim == 0 or x.ndim != k.ndim:
-        raise ValueError("x and k must have the same number of dimensions")
-    if x.size == 0 or k.size == 0:
-        raise ValueError("empty input")
-    if any(a > b for a, b in zip(k.shape, x.shape)):
-        raise ValueError("the kernel does not fit inside x")
-    out = np.empty([n - m + 1 for n, m in zip(x.shape, k.shape)])
-    for pos in np.ndindex(*out.shape):
-        window = tuple(slice(p, p + m) for p, m in zip(pos, k.shape))
-        out[pos] = np.sum(k * x[window])
-    return out
-""",
-    # the middle part of the full convolution, entries k_i - 1 .. n_i - 1
-    "convolve_valid": """
-import numpy as np
-
-def convolve_valid(x, f):
-    x, f = np.asarray(x, dtype=float), np.asarray(f, dtype=float)
-    if x.ndim == 0 or x.ndim != f.ndim:
-        raise ValueError("x and f must have the same number of dimensions")
-    if x.size == 0 or f.size == 0:
-        raise ValueError("empty input")
-    if any(a > b for a, b in zip(f.shape, x.shape)):
-        raise ValueError("the kernel does not fit inside x")
-    full = np.zeros([n + k - 1 for n, k in zip(x.shape, f.shape)])
-    for idx in np.ndindex(*f.shape):
-        full[tuple(slice(i, i + n) for i, n in zip(idx, x.shape))] += f[idx] * x
-    return full[tuple(slice(k - 1, n) for n, k in zip(x.shape, f.shape))].copy()
-""",
-    # im2col: the nine windows as rows of a matrix, one matrix product for all three filters
-    "sobel_laplace_responses": """
-import numpy as np
-
-def sobel_laplace_responses():
-    image = np.array([[5, 5, 2, 5, 5], [5, 5, 2, 5, 5], [7, 7, 5, 7, 7], [5, 5, 2, 5, 5], [5, 5, 2, 5, 5]], dtype=float)
-    filters = np.array([[1, 0, -1, 2, 0, -2, 1, 0, -1],
-                        [1, 2, 1, 0, 0, 0, -1, -2, -1],
-                        [0, 1, 0, 1, -4, 1, 0, 1, 0]], dtype=float)
-    patches = np.array([image[i:i + 3, j:j + 3].ravel() for i in range(3) for j in range(3)])
-    return (filters @ patches.T).reshape(3, 3, 3)
-""",
-}
-
 
 def _cells(nb) -> dict[str, nbformat.NotebookNode]:
     return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells}
@@ -107,7 +29,6 @@ def _text(cell) -> str:
 
 class TestW01Convolution(WeeklyNotebookTests):
     week = WEEK
-    alternatives = ALTERNATIVES
 
     def test_executed_notebook_shows_the_sheet_numbers(self):
         nb, _ = harness.run_notebook(harness.source_notebook_path(self.week))

@@ -1,12 +1,11 @@
 """The checks every weekly notebook must pass, as a base class each week's test module subclasses.
 
-A week's module sets two class attributes and may add tests of its own::
+A week's module sets one class attribute and may add tests of its own::
 
     pytestmark = pytest.mark.xdist_group(WEEK)      # one worker grades the week once
 
     class TestW04KernelGradient(WeeklyNotebookTests):
         week = "w04_kernel_gradient"
-        alternatives = {"kernel_gradient": "<a second, differently written correct solution>", ...}
 
 What the base checks, for ``week``:
 
@@ -18,20 +17,24 @@ What the base checks, for ``week``:
   student cells only, every test cell failing;
 - the visible tests alone pass for the reference, without ``solutions_lib``;
 - autograded through the real pipeline (:func:`tests.notebooks.harness.grade_submissions`): the
-  reference earns every automatic point, the blank release none, ``alternatives`` every point, and
-  each catalogued mistake (:mod:`solutions_lib.grading.mistakes`) loses exactly its own question,
+  reference earns every automatic point, the blank release none, the week's correct alternatives
+  (its catalogue module, :mod:`solutions_lib.grading.catalogue`) every point, and each catalogued
+  mistake loses exactly its own question,
   with feedback that names it. Submission ``mistakes_i`` carries the i-th mistake of every
   question at once, so a week is graded in one run of a few notebooks.
 """
 from __future__ import annotations
 
 import re
+import shutil
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
 import course_config
+from autograder import cells
+from solutions_lib.grading import catalogue
 from tests.notebooks import harness
 
 SECRETS = ("BEGIN SOLUTION", "HIDDEN TESTS", "solutions_lib", "Rubric", "check(")
@@ -40,9 +43,8 @@ SECRETS = ("BEGIN SOLUTION", "HIDDEN TESTS", "solutions_lib", "Rubric", "check("
 def mistake_submissions(week: str, questions) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
     """``(submissions, planted)``: submission ``mistakes_i`` carries the i-th catalogued mistake of
     every question that has one (the reference elsewhere); ``planted[student]`` is question -> key."""
-    from solutions_lib.grading.mistakes import MISTAKES, mistake_source
     reference = harness.solution_sources(week)
-    keys = {q: [m.key for m in MISTAKES.get(q, [])] for q in questions}
+    keys = {q: [m.key for m in catalogue.mistakes(q)] for q in questions}
     missing = [q for q in questions if not keys[q]]
     assert not missing, f"questions without a catalogued mistake: {missing}"
     subs, planted = {}, {}
@@ -50,23 +52,30 @@ def mistake_submissions(week: str, questions) -> tuple[dict[str, dict[str, str]]
         code, mistakes = dict(reference), {}
         for q in questions:
             if i < len(keys[q]):
-                code[q] = mistake_source(q, keys[q][i])
+                code[q] = catalogue.mistake_source(q, keys[q][i])
                 mistakes[q] = keys[q][i]
         subs[f"mistakes_{i}"] = code
         planted[f"mistakes_{i}"] = mistakes
     return subs, planted
 
 
+def copy_week_files(week: str, dest) -> None:
+    """Copy the files beside the week's source notebook (helper modules, the data module, as
+    files: symlinks are followed) into ``dest``, where a test runs a variant of the notebook."""
+    for f in harness.source_notebook_path(week).parent.iterdir():
+        if f.is_file() and f.suffix != ".ipynb":
+            shutil.copy(f, dest / f.name)
+
+
 def autograded_questions(week: str) -> list[str]:
     """The autograded questions (graded names) of ``week``: its points without the ``answer_`` ones."""
-    return [q for q in course_config.POINTS[week] if not q.startswith("answer_")]
+    return [q for q in course_config.POINTS[week] if not cells.is_written_answer(q)]
 
 
 class WeeklyNotebookTests:
-    """Subclass with ``week`` (an assignment id) and ``alternatives`` (grade id -> code)."""
+    """Subclass with ``week`` (an assignment id)."""
 
     week: str = ""
-    alternatives: dict[str, str] = {}
 
     @property
     def points(self) -> dict[str, float]:
@@ -122,8 +131,8 @@ class WeeklyNotebookTests:
                 assert hidden, f"{meta['grade_id']}: expected the hidden region first"
                 body, visible = hidden.group(1).strip().splitlines(), hidden.group(2)
                 assert "solutions_lib" not in visible, f"{meta['grade_id']}: visible part imports solutions_lib"
-                name = meta["grade_id"][len("test_"):]
-                assert body == ["from solutions_lib.grading import check", f'check("{name}", {name})']
+                name = cells.question_of(meta["grade_id"])
+                assert body == cells.hidden_check(name).strip().splitlines()
 
     def test_release_leaks_nothing_and_errors_only_in_student_cells(self, tmp_path):
         from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
@@ -131,6 +140,7 @@ class WeeklyNotebookTests:
         nb, _ = ClearSolutions().preprocess(nb, {})
         nb, _ = ClearHiddenTests().preprocess(nb, {})
         text = "\n".join(c.source for c in nb.cells)
+        copy_week_files(self.week, tmp_path)
         for secret in SECRETS:
             assert secret not in text, f"the release contains {secret!r}"
         client = NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
@@ -150,6 +160,7 @@ class WeeklyNotebookTests:
                 c.source = re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", "", c.source, flags=re.S)
         path = tmp_path / "visible.ipynb"
         nbformat.write(nb, path)
+        copy_week_files(self.week, tmp_path)
         nb, _ = harness.run_notebook(path)
         for c in nb.cells:
             if c.cell_type == "code" and c.metadata["nbgrader"].get("grade"):
@@ -164,7 +175,7 @@ class WeeklyNotebookTests:
         and the mistake submissions."""
         subs, planted = mistake_submissions(cls.week, autograded_questions(cls.week))
         subs.update({"reference": harness.solution_sources(cls.week), "blank": {},
-                     "alternative": dict(cls.alternatives)})
+                     "alternative": {q: catalogue.alternative_source(q) for q in autograded_questions(cls.week)}})
         return harness.grade_submissions(cls.week, subs), planted
 
     def test_reference_earns_every_point_and_blank_earns_none(self, graded):
@@ -174,7 +185,6 @@ class WeeklyNotebookTests:
             assert result["blank"][q].score == 0, f"blank release earned points for {q}"
 
     def test_alternative_correct_solutions_earn_full_points(self, graded):
-        assert set(self.alternatives) == set(self.auto), "one alternative solution per graded name"
         result, _ = graded
         self._assert_full(result["alternative"], "alternative")
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from solutions_lib import autodiff as ad
-from solutions_lib.autodiff import Var, backward, reverse_schedule, sheet_L, sheet_f
+from solutions_lib.autodiff import Var, backward, reverse_schedule, sheet_f, sheet_L
 from solutions_lib.gradcheck import numerical_gradient, relative_error
 
 
@@ -154,11 +154,77 @@ def test_mlp_gradients_autodiff_equals_backprop():
 def test_bad_input():
     with pytest.raises(ValueError, match="log"):
         ad.log(Var(0.0))
-    with pytest.raises(ValueError, match="Var"):
-        ad.sin(1.0)
+    assert ad.sin(1.0) == math.sin(1.0)  # plain numbers go to math
+    with pytest.raises(ValueError, match="Var or a number"):
+        ad.sin("a")
+    with pytest.raises(ValueError, match="log"):
+        ad.log(-1.0)
+    with pytest.raises(ValueError, match="real number"):
+        Var(True)
+    with pytest.raises(ValueError, match="no derivative"):
+        Var(0.0) ** 0.5
+    with pytest.raises(ValueError, match="node"):
+        reverse_schedule(2.0)
+    with pytest.raises(ValueError, match="node"):
+        backward(Var(1.0).value)
     with pytest.raises(ValueError, match="real number"):
         Var("a")
     with pytest.raises(ValueError):
         Var(1.0) + "a"
     with pytest.raises(ValueError, match="rows"):
         ad.mlp_gradients_autodiff(np.ones((2, 3)), np.ones((2, 1)), np.ones((3, 2)), np.ones((3, 1)))
+
+
+def test_sheet_003_reverse_pass_erratum():
+    """The sheet's ∂L/∂v0 = 1.09 multiplies (1 - sin 2) by v0 = 1; the factor is v1 = x2 = 2."""
+    x1, x2 = Var(1.0), Var(2.0)
+    v2 = x1 * x2
+    L = v2.cos() + v2 + x1
+    backward(L)
+    assert v2.grad == pytest.approx(1 - math.sin(2))
+    assert x1.grad == pytest.approx((1 - math.sin(2)) * 2.0 + 1)
+    assert x1.grad != pytest.approx(1.09, abs=5e-3)
+
+
+def test_sheet_functions_on_numbers_are_their_values():
+    assert sheet_f(0.7, -1.3, 0.4) == pytest.approx(math.sin(0.4 * 0.7 - 1.3) + 0.4 * 1.3 ** 2)
+    assert sheet_L(1.0, 2.0) == pytest.approx(math.cos(2) + 3)
+
+
+class _OtherNode:
+    """A different node class with the same interface: the graph functions must not care."""
+
+    def __init__(self, value, parents=()):
+        self.value, self.parents, self.grad = float(value), tuple(parents), 0.0
+
+    def __add__(self, o):
+        o = o if isinstance(o, _OtherNode) else _OtherNode(o)
+        return _OtherNode(self.value + o.value, ((self, 1.0), (o, 1.0)))
+
+    __radd__ = __add__
+
+    def __mul__(self, o):
+        o = o if isinstance(o, _OtherNode) else _OtherNode(o)
+        return _OtherNode(self.value * o.value, ((self, o.value), (o, self.value)))
+
+    __rmul__ = __mul__
+
+    def __pow__(self, n):
+        return _OtherNode(self.value ** n, ((self, n * self.value ** (n - 1)),))
+
+    def sin(self):
+        return _OtherNode(math.sin(self.value), ((self, math.cos(self.value)),))
+
+    def cos(self):
+        return _OtherNode(math.cos(self.value), ((self, -math.sin(self.value)),))
+
+
+def test_graph_functions_work_on_any_node_class():
+    x1, x2, th = _OtherNode(0.7), _OtherNode(-1.3), _OtherNode(0.4)
+    f = sheet_f(x1, x2, th)
+    assert len(reverse_schedule(f)) == 9
+    backward(f)
+    assert th.grad == pytest.approx(0.7 * math.cos(0.4 * 0.7 - 1.3) + 1.3 ** 2)
+    a, b = _OtherNode(1.0), _OtherNode(2.0)
+    backward(sheet_L(a, b))
+    assert (a.grad, b.grad) == (pytest.approx(1.1814, abs=5e-5), pytest.approx(0.0907, abs=5e-5))

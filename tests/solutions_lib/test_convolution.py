@@ -5,8 +5,16 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from solutions_lib import (SHEET002_FILTERS, SHEET002_IMAGE, convolve_full, convolve_valid,
-                           correlate_valid, flip, kernel_gradient, sobel_laplace_responses)
+from solutions_lib import (
+    SHEET002_FILTERS,
+    SHEET002_IMAGE,
+    convolve_full,
+    convolve_valid,
+    correlate_valid,
+    flip,
+    kernel_gradient,
+    sobel_laplace_responses,
+)
 from solutions_lib.gradcheck import numerical_gradient, relative_error
 
 RNG = np.random.default_rng(1)
@@ -66,7 +74,8 @@ def test_sheet002_responses():
     assert s.shape == (3, 3, 3) and s[0, 0, 0] == 11
     # by hand: Sobel-x at (0, 0): 1*5 - 1*2 + 2*5 - 2*2 + 1*7 - 1*5 = 11;
     # Laplace at the centre: 5 + 2 + 7 + 7 - 4*5 = ... on the 5x5 image rows 1..3, cols 1..3
-    assert s[2, 1, 1] == SHEET002_IMAGE[1, 2] + SHEET002_IMAGE[3, 2] + SHEET002_IMAGE[2, 1] + SHEET002_IMAGE[2, 3] - 4 * SHEET002_IMAGE[2, 2]
+    img = SHEET002_IMAGE
+    assert s[2, 1, 1] == img[1, 2] + img[3, 2] + img[2, 1] + img[2, 3] - 4 * img[2, 2]
     for k in range(3):
         np.testing.assert_array_equal(s[k], signal.correlate(SHEET002_IMAGE, SHEET002_FILTERS[k], "valid"))
     # convolution instead of correlation flips the sign of the antisymmetric Sobel responses

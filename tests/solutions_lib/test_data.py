@@ -244,7 +244,7 @@ def test_verify_sha256_rejects_tampered_file(tmp_path):
 
 def test_pinned_hashes_are_well_formed():
     for spec in data.PACKAGES.values():
-        assert spec["version"].count(".") == 2 and not spec["version"][0] in "^~<>="
+        assert spec["version"].count(".") == 2 and spec["version"][0] not in "^~<>="
         for digest in spec["sha256"].values():
             assert len(digest) == 64 and int(digest, 16) >= 0
 
@@ -512,9 +512,11 @@ def test_generate_assignment_copies_the_symlink_as_a_file(tmp_path):
     shipped = course / "release" / "ps1" / "course_data.py"
     assert shipped.is_file() and not shipped.is_symlink()
     assert shipped.read_bytes() == MODULE_PATH.read_bytes()
-    # and it works on its own, without the course repository on the path
+    # and it works on its own, on a student's machine where the course is not installed (this
+    # venv has it installed editable: hide course_config as if it did not exist)
     probe = subprocess.run(
         [sys.executable, "-c",
+         "import sys\nsys.modules['course_config'] = None\n"
          "import course_data, numpy as np, tempfile, pathlib\n"
          "d = pathlib.Path(tempfile.mkdtemp())\n"
          "np.savez(d / 'mnist.npz', x_train=np.zeros((2, 28, 28), np.uint8), y_train=np.zeros(2, np.uint8),"

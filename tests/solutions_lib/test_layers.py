@@ -3,8 +3,7 @@ import numpy as np
 import pytest
 
 from solutions_lib.gradcheck import numerical_gradient, relative_error
-from solutions_lib.layers import (ConvLayer, DenseLayer, DropoutLayer, FlattenLayer, MaxPoolLayer,
-                                  expected_output)
+from solutions_lib.layers import ConvLayer, DenseLayer, DropoutLayer, FlattenLayer, MaxPoolLayer, expected_output
 from solutions_lib.optimizers import SGD, Momentum
 
 TOL = 1e-6
@@ -137,3 +136,56 @@ def test_bad_input():
         layer.backward(np.ones((2, 3)))
     with pytest.raises(ValueError, match="mismatch"):
         ConvLayer(3, 3, 2, 4).forward(np.ones((1, 5, 5, 3)))
+
+
+def test_dropout_one_mask_per_minibatch_and_a_new_one_per_forward():
+    """The sheet asks one mask (1, F) for the whole minibatch; each forward draws anew."""
+    layer = DropoutLayer(p=0.5, rng=np.random.default_rng(3))
+    x = np.random.default_rng(4).uniform(0.5, 2.0, size=(6, 200))
+    out = layer.forward(x)
+    ratio = out / x
+    np.testing.assert_allclose(ratio, np.broadcast_to(ratio[:1], x.shape))
+    first = layer.mask.copy()
+    layer.forward(x)
+    assert not np.array_equal(first, layer.mask)  # P(equal) = 2^-200
+
+
+def test_dropout_kept_fraction_is_p_by_hoeffding():
+    """Oracle: the kept fraction of 200 000 Bernoulli(p) draws leaves p by more than
+    sqrt(ln(2/1e-12) / (2 * 200000)) = 0.0118 with probability below 1e-12 (Hoeffding)."""
+    for p in (0.5, 0.65, 0.8):
+        layer = DropoutLayer(p=p, rng=np.random.default_rng(8))
+        kept = np.mean([layer.forward(np.ones((1, 2000)))[0] != 0 for _ in range(100)])
+        assert abs(kept - p) < 0.0118
+
+
+def test_expected_output_equals_a_naive_loop():
+    """Oracle: with a stand-in layer cycling through known masks, the Monte-Carlo mean is exact."""
+    class Cycle:
+        def __init__(self, masks):
+            self.masks, self.t = masks, 0
+
+        def forward(self, a):
+            self.t += 1
+            return a * self.masks[(self.t - 1) % len(self.masks)]
+
+    rng = np.random.default_rng(6)
+    a, masks = rng.normal(size=(3, 4)), rng.binomial(1, 0.6, size=(5, 1, 4)) / 0.6
+    naive = sum(a * masks[t % 5] for t in range(10)) / 10
+    np.testing.assert_allclose(expected_output(Cycle(masks), a, 10), naive, rtol=1e-12)
+
+
+@pytest.mark.parametrize("trials", [0, -1, 2.5])
+def test_expected_output_bad_trials(trials):
+    with pytest.raises(ValueError):
+        expected_output(DropoutLayer(p=0.5), np.ones((1, 2)), trials)
+
+
+def test_dropout_sheet_scale_is_right_only_at_one_half():
+    """The erratum: E[output] = p / (1 - p) * input with the sheet's scale 1/(1-p)."""
+    for p in np.linspace(0.5, 0.8, 7):
+        layer = DropoutLayer(p=p, rng=np.random.default_rng(9))
+        est = expected_output(layer, np.ones((1, 4000)), 20).mean()   # 80 000 draws
+        assert abs(est - 1.0) < 0.02
+        assert abs(est * p / (1 - p) - p / (1 - p)) < 0.02 * p / (1 - p)
+        assert np.isclose(p / (1 - p), 1.0) == np.isclose(p, 0.5)

@@ -37,7 +37,7 @@ def _loss(xs, c0, p, dhs):
     return np.sum(dhs * hs)
 
 
-@pytest.mark.parametrize("T,N,D,H", [(3, 2, 3, 2), (4, 1, 2, 3), (5, 3, 1, 1)])
+@pytest.mark.parametrize("T,N,D,H", [(3, 2, 3, 2), (4, 1, 2, 3), (5, 3, 1, 1), (1, 1, 2, 3), (1, 3, 4, 2), (2, 2, 5, 3)])
 def test_lstm_backward_finite_differences(T, N, D, H):
     rng = np.random.default_rng(T * 10 + H)
     p = make_params(rng, D, H)
@@ -80,7 +80,7 @@ def test_delta_c_against_finite_differences():
         dc = delta_c(dhs[t], caches[t], p,
                      dh_next=dhs[t + 1] if nxt else None, dc_next=dc_next,
                      cache_next=caches[t + 1] if nxt else None)
-        num = numerical_gradient(lambda v: loss_from(t, v), cs[t].copy())
+        num = numerical_gradient(lambda v: loss_from(t, v), cs[t].copy())  # noqa: B023 (called at once)
         assert relative_error(dc, num) < TOL, t
         dc_next = dc
 
@@ -114,3 +114,75 @@ def test_bad_input():
     _, _, caches = lstm_forward(np.ones((3, 2, 3)), np.ones((2, 2)), p)
     with pytest.raises(ValueError, match="dhs"):
         lstm_backward(np.ones((2, 2, 2)), caches, p)
+
+
+def _complex_step_forward(xs, c0, p):
+    """hs of the sheet's LSTM written per gate from the equations, in complex arithmetic (an independent oracle)."""
+    sig = lambda z: 1.0 / (1.0 + np.exp(-z))
+    c, hs = c0, []
+    for x in xs:
+        f = sig(x @ p["W_f"] + c @ p["W_fc"] + p["b_f"])
+        i = sig(x @ p["W_i"] + c @ p["W_ic"] + p["b_i"])
+        o = sig(x @ p["W_o"] + c @ p["W_oc"] + p["b_o"])
+        c = f * c + i * np.tanh(x @ p["W_c"] + p["b_c"])
+        hs.append(np.tanh(o * c))
+    return np.stack(hs)
+
+
+def test_lstm_backward_against_complex_step_derivatives():
+    """Complex-step derivatives are exact to rounding (no cancellation): dc0 and dW_ic to 1e-12."""
+    rng = np.random.default_rng(5)
+    T, N, D, H = 6, 2, 3, 4
+    p = make_params(rng, D, H, scale=0.7)
+    xs, c0, dhs = rng.normal(size=(T, N, D)), rng.normal(size=(N, H)), rng.normal(size=(T, N, H))
+    _, _, caches = lstm_forward(xs, c0, p)
+    _, dc0, dp = lstm_backward(dhs, caches, p)
+    step = 1e-30
+    for idx in np.ndindex(c0.shape):
+        c = c0.astype(complex)
+        c[idx] += 1j * step
+        assert abs(np.sum(dhs * _complex_step_forward(xs, c, p)).imag / step - dc0[idx]) < 1e-12
+    for idx in np.ndindex(p["W_ic"].shape):
+        q = dict(p)
+        q["W_ic"] = p["W_ic"].astype(complex)
+        q["W_ic"][idx] += 1j * step
+        assert abs(np.sum(dhs * _complex_step_forward(xs, c0, q)).imag / step - dp["W_ic"][idx]) < 1e-12
+
+
+def test_delta_c_defaults_and_the_bptt_recursion_agree():
+    """delta_c with dh_next / dc_next omitted means zeros; run backwards it gives lstm_backward's dc0."""
+    rng = np.random.default_rng(8)
+    T, N, D, H = 3, 2, 2, 3
+    p = make_params(rng, D, H)
+    xs, c0, dhs = rng.normal(size=(T, N, D)), rng.normal(size=(N, H)), rng.normal(size=(T, N, H))
+    _, _, caches = lstm_forward(xs, c0, p)
+    z = np.zeros((N, H))
+    a = delta_c(dhs[0], caches[0], p, cache_next=caches[1])
+    b = delta_c(dhs[0], caches[0], p, dh_next=z, dc_next=z, cache_next=caches[1])
+    np.testing.assert_allclose(a, b)
+    np.testing.assert_allclose(delta_c(dhs[0], caches[0], p, cache_next=caches[1]), delta_c(dhs[0], caches[0], p))
+    # δc_{-1} = ∂C/∂c0: a zero dh for a virtual step before the first, whose "next" cache is step 0
+    dc = None
+    for t in range(T - 1, -1, -1):
+        nxt = t + 1 < T
+        dc = delta_c(dhs[t], caches[t], p, dh_next=dhs[t + 1] if nxt else None, dc_next=dc,
+                     cache_next=caches[t + 1] if nxt else None)
+    virtual = dict(caches[0], o=np.zeros((N, H)), h=np.zeros((N, H)))   # contributes no direct term
+    dc0 = delta_c(z, virtual, p, dh_next=dhs[0], dc_next=dc, cache_next=caches[0])
+    np.testing.assert_allclose(dc0, lstm_backward(dhs, caches, p)[1], rtol=1e-12, atol=1e-14)
+
+
+def test_bad_caches_raise_value_error():
+    rng = np.random.default_rng(0)
+    p = make_params(rng, 3, 2)
+    _, _, caches = lstm_forward(np.ones((2, 2, 3)), np.ones((2, 2)), p)
+    with pytest.raises(ValueError, match="caches"):
+        lstm_backward(np.ones((0, 2, 2)), [], p)
+    broken = [dict(caches[0]), caches[1]]
+    del broken[0]["c_prev"]
+    with pytest.raises(ValueError, match="missing"):
+        lstm_backward(np.ones((2, 2, 2)), broken, p)
+    with pytest.raises(ValueError, match="dh_t"):
+        delta_c(np.ones((3, 2)), caches[0], p)
+    with pytest.raises(ValueError, match="x"):
+        delta_c(np.ones((2, 2)), caches[0], make_params(rng, 4, 2))

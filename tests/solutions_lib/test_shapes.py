@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from solutions_lib import conv_output_shape, conv_output_size, conv_param_count, conv2d_forward, same_padding
+from solutions_lib import conv2d_forward, conv_output_shape, conv_output_size, conv_param_count, same_padding
 
 
 def count_positions(n, f, p, s):

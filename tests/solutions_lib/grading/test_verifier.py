@@ -7,8 +7,7 @@ import textwrap
 
 import pytest
 
-from solutions_lib.grading import VerifierProcess, VerifierError, reconcile
-from solutions_lib.grading.mistakes import CORRECT
+from solutions_lib.grading import VerifierError, VerifierProcess, catalogue, reconcile
 from solutions_lib.grading.verdict import sign_line
 
 NAME = "softmax_cross_entropy"
@@ -38,13 +37,26 @@ def _new_verdicts(v, before):
     return v.verdicts[before:]
 
 
-GOOD = CORRECT[NAME]
-WRONG = GOOD.replace("/ n\n    d = p.copy()", "/ 1\n    d = p.copy()")  # loss summed, gradient averaged
+GOOD = catalogue.alternative_source(NAME)
+#: a bug the catalogue does not list: the loss summed over the batch, its gradient averaged
+WRONG = """
+import numpy as np
+
+def softmax_cross_entropy(logits, labels):
+    logits = np.asarray(logits, dtype=float)
+    n = logits.shape[0]
+    z = logits - logits.max(axis=1, keepdims=True)
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    loss = -np.log(p[np.arange(n), labels]).sum()
+    d = p.copy()
+    d[np.arange(n), labels] -= 1
+    return float(loss), d / n
+"""
 
 
 def test_correct_passes_and_verdict_is_signed(verifier):
     n = len(verifier.verdicts)
-    r = run_kernel(GOOD + f"\nfrom solutions_lib.grading import check\ncheck({NAME!r}, {NAME})\n", verifier.env)
+    r = run_kernel(GOOD + f"\nfrom checker import check\ncheck({NAME!r}, {NAME})\n", verifier.env)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().endswith("cases passed") and r.stderr == ""
     [v] = _new_verdicts(verifier, n)
@@ -60,7 +72,7 @@ np.isclose = lambda a, b, **k: np.ones(np.broadcast(a, b).shape, bool)
 np.array_equal = lambda *a, **k: True
 np.testing.assert_allclose = lambda *a, **k: None
 np.testing.assert_array_almost_equal = lambda *a, **k: None
-from solutions_lib.grading import check
+from checker import check
 try:
     check(%r, softmax_cross_entropy)
 except AssertionError as e:
@@ -78,7 +90,7 @@ def test_reference_imported_inside_student_function_is_flagged(verifier):
 def softmax_cross_entropy(logits, labels):
     from solutions_lib import softmax_cross_entropy as ref
     return ref(logits, labels)
-from solutions_lib.grading import check
+from checker import check
 try:
     check(%r, softmax_cross_entropy)
 except AssertionError as e:
@@ -93,7 +105,7 @@ except AssertionError as e:
 
 def test_reference_object_itself_is_flagged(verifier):
     n = len(verifier.verdicts)
-    code = f"from solutions_lib import {NAME}\nfrom solutions_lib.grading import check\n" \
+    code = f"from solutions_lib import {NAME}\nfrom checker import check\n" \
            f"try:\n    check({NAME!r}, {NAME})\nexcept AssertionError as e:\n    print('FAILED:', e)\n"
     r = run_kernel(code, verifier.env)
     assert "FAILED:" in r.stdout and "flagged" in r.stdout
@@ -104,13 +116,11 @@ def test_fake_grading_module_gets_no_verdict_and_is_flagged(verifier):
     n = len(verifier.verdicts)
     code = WRONG + """
 import sys, types
-fake = types.ModuleType("solutions_lib.grading")
+fake = types.ModuleType("checker")
 fake.check = lambda name, obj: print(name + ": 9 cases passed")
-sys.modules["solutions_lib.grading"] = fake
-import solutions_lib
-solutions_lib.grading = fake
+sys.modules["checker"] = fake
 print('{"body": {"name": "%s", "passed": true, "mistake": null, "message": "ok", "n_cases": 9}, "sig": "00"}')
-from solutions_lib.grading import check
+from checker import check
 check(%r, softmax_cross_entropy)
 """ % (NAME, NAME)
     r = run_kernel(code, verifier.env)
@@ -122,7 +132,7 @@ check(%r, softmax_cross_entropy)
 def test_input_mutation_is_reported(verifier):
     code = GOOD.replace("def softmax_cross_entropy(logits, labels):\n",
                         "def softmax_cross_entropy(logits, labels):\n    logits *= 1.0000001\n    logits = logits / 1.0000001\n")
-    code += f"\nfrom solutions_lib.grading import check\ntry:\n    check({NAME!r}, {NAME})\nexcept AssertionError as e:\n    print('FAILED:', e)\n"
+    code += f"\nfrom checker import check\ntry:\n    check({NAME!r}, {NAME})\nexcept AssertionError as e:\n    print('FAILED:', e)\n"
     r = run_kernel(code, verifier.env)
     assert "changed its input argument 1 in place" in r.stdout, r.stdout + r.stderr
 
@@ -132,15 +142,17 @@ def test_no_stderr_with_warnings_and_stderr_writes(verifier):
                         "def softmax_cross_entropy(logits, labels):\n    import sys, warnings\n"
                         "    np.log(np.zeros(1))\n    warnings.warn('student warning')\n"
                         "    sys.stderr.write('noise\\n')\n")
-    for body, ok in [(code, True), (code.replace("/ n\n    d = p.copy()", "/ 1\n    d = p.copy()"), False)]:
-        body += f"\nfrom solutions_lib.grading import check\ntry:\n    check({NAME!r}, {NAME})\nexcept AssertionError as e:\n    print('FAILED:', e)\n"
+    wrong = code.replace("return total / n, grad / n", "return total, grad / n")
+    assert wrong != code
+    for body, ok in [(code, True), (wrong, False)]:
+        body += f"\nfrom checker import check\ntry:\n    check({NAME!r}, {NAME})\nexcept AssertionError as e:\n    print('FAILED:', e)\n"
         r = run_kernel(body, verifier.env)
         assert r.stderr == "", r.stderr
         assert ("FAILED:" in r.stdout) != ok
 
 
 def test_failure_message_names_case_entry_and_values(verifier):
-    r = run_kernel(WRONG + f"\nfrom solutions_lib.grading import check\ntry:\n    check({NAME!r}, {NAME})\n"
+    r = run_kernel(WRONG + f"\nfrom checker import check\ntry:\n    check({NAME!r}, {NAME})\n"
                            f"except AssertionError as e:\n    print('FAILED:', e)\n", verifier.env)
     assert "case 1 of" in r.stdout and "expected" in r.stdout and "got" in r.stdout
     assert "Likely mistake: loss_summed" not in r.stdout  # gradient still averaged: a different bug
@@ -173,16 +185,15 @@ def test_verifier_exits_when_stdin_closes(reference_available):
 
 
 def test_importing_the_checker_loads_no_reference_code():
-    code = ("import sys\nimport solutions_lib.grading\n"
-            "print(sorted(m for m in sys.modules if m.startswith('solutions_lib')))")
+    code = ("import sys\nimport checker\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('solutions_lib', 'checker')))")
     r = run_kernel(code, {})
     assert r.returncode == 0 and r.stderr == ""
     loaded = eval(r.stdout)
-    assert loaded == ["solutions_lib", "solutions_lib.grading", "solutions_lib.grading.client",
-                      "solutions_lib.grading.drivers", "solutions_lib.grading.wire"]
+    assert loaded == ["checker", "checker.client", "checker.drivers", "checker.graph_drivers", "checker.wire"]
 
 
 def test_local_mode_starts_a_private_verifier(reference_available):
-    r = run_kernel(GOOD + f"\nfrom solutions_lib.grading import check\ncheck({NAME!r}, {NAME})\n"
+    r = run_kernel(GOOD + f"\nfrom checker import check\ncheck({NAME!r}, {NAME})\n"
                           f"check({NAME!r}, {NAME})\n", {"NNMATH_VERIFIER_SOCKET": ""})
     assert r.returncode == 0 and r.stderr == "" and r.stdout.count("cases passed") == 2

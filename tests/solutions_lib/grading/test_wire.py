@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from solutions_lib.grading import wire
+from checker import wire
 
 
 def test_round_trip_of_nested_values():

@@ -5,15 +5,19 @@ A case sent to the kernel is a dict ``{"driver": kind, "args": [...], "kwargs": 
 ``output`` is what the verifier compares, ``inputs_after`` the positional arguments as they
 are after the call (the verifier compares them with what it sent to detect in-place
 mutation of inputs). The verifier runs the *same* driver on the reference and on the
-mistaken implementations of :mod:`solutions_lib.grading.mistakes`.
+mistaken implementations of the catalogue (:mod:`solutions_lib.grading.catalogue`).
 
 Classes are tested alone: a layer gets a driver-made optimizer (:class:`DriverSGD`), a
 ``SequentialNet`` is built from driver-made layers (:class:`DriverLinear`), so a student's
 class never depends on their other classes.
+Week 6's graphs (``Var``, ``reverse_schedule``, ``backward``, …) have their drivers in
+:mod:`checker.graph_drivers`, registered below.
 
-Only numpy is imported; no reference code.
+Only numpy (and the standard library's ``inspect``) is imported; no reference code.
 """
 from __future__ import annotations
+
+import inspect
 
 import numpy as np
 
@@ -169,37 +173,108 @@ def drive_sequential(obj, args, kwargs):
             "train_losses": losses, "trained_W": [l.W.copy() for l in ls2]}
 
 
+def _dropout_layer(obj, p, trainable, seed):
+    """``obj(p=p, trainable=trainable)``, seeded however the student's class draws.
+
+    numpy's global generator is seeded (for layers that call ``np.random.binomial``), and a
+    seeded ``np.random.Generator`` is passed as ``rng`` only if the constructor takes it: the
+    sheet's signature ``DropoutLayer(p=0.5, trainable=True)`` is as correct as the course's.
+    """
+    np.random.seed(seed % (1 << 32))
+    try:
+        params = inspect.signature(obj).parameters
+    except (TypeError, ValueError):
+        params = {}
+    takes_rng = "rng" in params or any(v.kind is v.VAR_KEYWORD for v in params.values())
+    if takes_rng:
+        return obj(p=p, trainable=trainable, rng=np.random.default_rng(seed))
+    return obj(p=p, trainable=trainable)
+
+
 def drive_dropout(obj, args, kwargs):
     """DropoutLayer: properties, not bits (the student's random numbers are their own).
 
-    ``args = [x (N, F), delta (N, F)]``; ``kwargs = {"p", "trials", "seed"}``. Returns a dict:
-    one training forward (``out``, the layer's ``mask``, ``dx`` of ``backward``), the mean of
-    ``trials`` training forwards, and ``forward``/``backward`` of an evaluation layer.
+    ``args = [x (N, F), delta (N, F)]``; ``kwargs = {"p", "trials", "rounds", "seed"}``.
+    Every call gets fresh copies of ``x`` and ``delta`` (a layer that changes its input in
+    place, as the sheet's ``delta *= self.mask`` does, is not penalised for it). Returns a dict:
+
+    - ``rounds`` training steps of one layer: ``out`` (rounds, N, F), ``mask`` (the attribute
+      right after each forward, a list), ``dx`` (rounds, N, F) of the backward that follows;
+    - ``trials`` further training forwards of the same layer: ``outs`` (trials, N, F);
+    - an evaluation layer (``trainable=False``): ``out_eval``, ``dx_eval`` (rounds, N, F).
     """
-    x, delta = args
-    p, seed = kwargs["p"], kwargs["seed"]
-    layer = obj(p=p, trainable=True, rng=np.random.default_rng(seed))
-    out = _snap(layer.forward(x))
-    mask = _snap(getattr(layer, "mask", None))
-    dx = _snap(layer.backward(delta))
-    total = np.zeros_like(_asarray(x, dtype=float))
-    for _ in range(kwargs["trials"]):
-        total = total + _asarray(layer.forward(x), dtype=float)
-    ev = obj(p=p, trainable=False, rng=np.random.default_rng(seed + 1))
-    out_eval = _snap(ev.forward(x))
-    dx_eval = _snap(ev.backward(delta))
-    return {"out": out, "mask": mask, "dx": dx, "mean_out": total / kwargs["trials"],
+    x, delta = (_asarray(a, dtype=float) for a in args)
+    p, seed, rounds = kwargs["p"], kwargs["seed"], kwargs["rounds"]
+    layer = _dropout_layer(obj, p, True, seed)
+    outs, masks, dxs = [], [], []
+    for _ in range(rounds):
+        outs.append(_asarray(layer.forward(x.copy()), dtype=float).copy())
+        mask = getattr(layer, "mask", None)
+        masks.append(None if mask is None else _asarray(mask, dtype=float).copy())
+        dxs.append(_asarray(layer.backward(delta.copy()), dtype=float).copy())
+    trials = [_asarray(layer.forward(x.copy()), dtype=float).copy() for _ in range(kwargs["trials"])]
+    ev = _dropout_layer(obj, p, False, seed + 1)
+    out_eval, dx_eval = [], []
+    for _ in range(rounds):
+        out_eval.append(_asarray(ev.forward(x.copy()), dtype=float).copy())
+        dx_eval.append(_asarray(ev.backward(delta.copy()), dtype=float).copy())
+    return {"out": outs, "mask": masks, "dx": dxs, "outs": np.array(trials),
             "out_eval": out_eval, "dx_eval": dx_eval}
+
+
+class DriverMaskLayer:
+    """A stand-in dropout layer for ``expected_output``: ``forward(a) = a * masks[t % P]``.
+
+    The masks repeat with period ``P``, and the cases use a number of trials that is a
+    multiple of ``P``: any ``trials`` consecutive calls have the same mean, so an
+    ``expected_output`` that calls ``forward`` once more (to learn the shape) is not penalised.
+    ``calls`` counts the forwards.
+    """
+
+    def __init__(self, masks):
+        self.masks = _array(masks, dtype=float)
+        self.calls = 0
+        self.trainable = True
+        self.mask = None
+
+    def forward(self, a):
+        self.mask = self.masks[self.calls % len(self.masks)].copy()
+        self.calls += 1
+        return _asarray(a, dtype=float) * self.mask
+
+    evaluate = forward
+
+    def backward(self, delta):
+        return _asarray(delta, dtype=float) * self.mask
+
+    backprop = backward
+
+    def update(self):
+        pass
+
+
+def drive_expected_output(obj, args, kwargs):
+    """``expected_output(layer, a, trials)`` with a :class:`DriverMaskLayer`.
+
+    ``args = [a (N, F), masks (P, 1, F)]``; ``kwargs = {"trials"}``. Returns the result.
+    """
+    a, masks = args
+    return obj(DriverMaskLayer(masks), a, kwargs["trials"])
 
 
 DRIVERS = {
     "dropout": drive_dropout,
+    "expected_output": drive_expected_output,
     "call": drive_call,
     "grad_w1111": drive_grad_w1111,
     "layer": drive_layer,
     "optimizer": drive_optimizer,
     "sequential": drive_sequential,
 }
+
+from .graph_drivers import DRIVERS as _GRAPH_DRIVERS  # noqa: E402  (week 6; see that module)
+
+DRIVERS.update(_GRAPH_DRIVERS)
 
 
 def run(obj, case):

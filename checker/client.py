@@ -8,7 +8,8 @@ Protocol on one socket connection (framed messages of :mod:`.wire`):
    ``["ok", output, args_after_call]`` or ``["raised", type name, message, is_ValueError]``
 4. verifier -> kernel ``{"verdict": {"name", "passed", "mistake", "message", "n_cases"}}``
 
-No reference code is imported here. References to the standard-library and numpy
+No reference code is imported here (in local mode, outside autograde, the private
+verifier is started from :mod:`solutions_lib.grading.verifier`). References to the standard-library and numpy
 functions used are taken when this module is imported; in local mode student code that
 ran before could still have patched them (see the package docstring).
 """
@@ -43,7 +44,7 @@ _local_lock = threading.Lock()
 
 
 def _reference_modules() -> set:
-    return {m for m in list(_modules) if m.startswith("solutions_lib.") and not m.startswith("solutions_lib.grading")}
+    return {m for m in list(_modules) if m == "solutions_lib" or m.startswith("solutions_lib.")}
 
 
 def _local_socket() -> str:
@@ -51,7 +52,7 @@ def _local_socket() -> str:
     global _local
     with _local_lock:
         if _local is None:
-            from .verifier import VerifierProcess
+            from solutions_lib.grading.verifier import VerifierProcess
             _local = VerifierProcess(label=f"local/{os.getpid()}").start()
             atexit.register(_local.stop)
         return _local.socket_path
@@ -65,7 +66,7 @@ def socket_path() -> str:
 def _run_cases(obj, cases):
     results, flags = [], []
     module = getattr(obj, "__module__", "") or ""
-    if _isinstance(module, str) and module.startswith("solutions_lib") and not module.startswith("solutions_lib.grading"):
+    if _isinstance(module, str) and module.split(".")[0] == "solutions_lib":
         flags.append(f"the object under test comes from the reference library ({module})")
     for case in cases:
         before = _reference_modules()
