@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import threading
 import time
@@ -26,17 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import course_config as cc
-from autograder import sandbox
-
-
-def _nbmeta(cell) -> dict:
-    return dict(cell.get("metadata", {}).get("nbgrader", {}) or {})
-
-
-def _ensure_path() -> None:
-    from autograder.course import tools_on_path
-
-    tools_on_path()
+from autograder import cells, sandbox
+from autograder.course import tools_on_path
+from solutions_lib.grading import VerifierProcess
 
 
 class PreflightError(RuntimeError):
@@ -45,7 +38,7 @@ class PreflightError(RuntimeError):
 
 @dataclass
 class RunOutcome:
-    """What one kernel run of a task gave (also readable as ``outcome["key"]``)."""
+    """What one kernel run of a task gave."""
 
     success: bool
     verdicts: list | None = None          # signed verdicts of the verifier, in order
@@ -56,12 +49,6 @@ class RunOutcome:
     failure: str | None = None            # "kernel died", "notebook time limit", ...
     #: refused verifier queries: (name, cell (index, id, grade id) running then, or None)
     refusals: list = field(default_factory=list)
-
-    def __getitem__(self, key):
-        return getattr(self, key)
-
-    def get(self, key, default=None):
-        return getattr(self, key, default)
 
 
 # ======================================================================================
@@ -120,9 +107,8 @@ def open_kernel(cwd, *, uid: int | None = None, names=None, budget: int | None =
         run = sandbox.prepare_run(scratch, uid, jail=not unsandboxed)
         v = None
         if verifier:
-            v_cls = _verifier()
             kw = {} if budget is None else {"budget": budget}
-            v = ctx.enter_context(v_cls(label=label, names=names, socket_dir=run, **kw))
+            v = ctx.enter_context(VerifierProcess(label=label, names=names, socket_dir=run, **kw))
             _share_socket(v.socket_path, uid)
         sandbox.write_settings(scratch, uid=uid, unsandboxed=unsandboxed,
                                verifier_socket=v.socket_path if v is not None else None)
@@ -183,7 +169,7 @@ def preflight(root=None, unsandboxed: bool = False) -> str:
     when the jailed kernel can see the course root's ``solutions_lib``, ``source`` or
     ``submitted`` or import anything of the course but the checker.
     """
-    _ensure_path()
+    tools_on_path()
     if not unsandboxed:
         reason = sandbox.jail_unavailable()
         if reason:
@@ -240,46 +226,42 @@ def _temp_dir():
 # ======================================================================================
 # the nbclient hook
 # ======================================================================================
-_RUNNING = {"cell": None, "history": []}   # set by the nbclient hook: cells as they start
+class CellLog:
+    """Which cell ran when, in one run: nbclient's ``on_cell_start`` hook is :meth:`started`.
 
+    A cell is ``(index, cell id, grade id)``. The log names the cell that was running when a
+    kernel died, the cell that ran past the cell limit, and the cell that made a refused
+    verifier query.
+    """
 
-def _on_cell_start(cell=None, cell_index=None, **_):
-    _RUNNING["cell"] = (cell_index, cell.get("id") if cell is not None else None,
-                        _nbmeta(cell).get("grade_id") if cell is not None else None)
-    _RUNNING["history"].append((time.monotonic(), _RUNNING["cell"]))
+    def __init__(self):
+        self.history: list[tuple[float, tuple]] = []
 
+    def started(self, cell=None, cell_index=None, **_) -> None:
+        self.history.append((time.monotonic(), (cell_index, cell.get("id") if cell is not None else None,
+                                                cells.grade_id(cell) if cell is not None else None)))
 
-def _slow_cell():
-    """The first cell that ran for at least the cell time limit (None if none)."""
-    hist = _RUNNING["history"]
-    for k, (t, cell) in enumerate(hist):
-        end = hist[k + 1][0] if k + 1 < len(hist) else time.monotonic()
-        if end - t >= cc.CELL_TIMEOUT_S * 0.9:
-            return cell
-    return None
+    @property
+    def current(self):
+        """The cell that started last (None before any)."""
+        return self.history[-1][1] if self.history else None
 
+    def slow_cell(self):
+        """The first cell that ran for at least the cell time limit (None if none)."""
+        for k, (t, cell) in enumerate(self.history):
+            end = self.history[k + 1][0] if k + 1 < len(self.history) else time.monotonic()
+            if end - t >= cc.CELL_TIMEOUT_S * 0.9:
+                return cell
+        return None
 
-def _cell_at(t: float):
-    """The cell that was running at monotonic time ``t`` (None before the first cell)."""
-    cell = None
-    for start, c in _RUNNING["history"]:
-        if start > t:
-            break
-        cell = c
-    return cell
-
-
-def _verifier():
-    """``solutions_lib.grading.VerifierProcess`` (None if the checker predates it)."""
-    try:
-        from solutions_lib.grading import VerifierProcess  # type: ignore
-        return VerifierProcess
-    except ImportError:
-        try:
-            from solutions_lib.grading.verifier import VerifierProcess  # type: ignore
-            return VerifierProcess
-        except ImportError:
-            return None
+    def at(self, t: float):
+        """The cell that was running at monotonic time ``t`` (None before the first cell)."""
+        cell = None
+        for start, c in self.history:
+            if start > t:
+                break
+            cell = c
+        return cell
 
 
 #: Mistake keys of the verifier's refusals (a query it did not answer).
@@ -289,7 +271,8 @@ REFUSED = ("not_in_notebook",)
 # ======================================================================================
 # one autograde
 # ======================================================================================
-_TASK_COUNTER = [0]
+#: Runs of this process so far: each takes the next uid of the process's block.
+_RUN_NUMBER = itertools.count(1)
 
 
 def _run_nbgrader(student, aid, root, worker, *, names=None, unsandboxed: bool = False
@@ -308,22 +291,20 @@ def _run_nbgrader(student, aid, root, worker, *, names=None, unsandboxed: bool =
     cfg = nbgrader_settings(root=root, db_url=gradebook_url(root))
     cfg.CourseDirectory.submitted_directory = f"{GRADING_DIR}/submitted"
     cfg.Execute.kernel_name = sandbox.KERNEL_NAME
-    cfg.Execute.on_cell_start = _on_cell_start
+    log = CellLog()
+    cfg.Execute.on_cell_start = log.started
     cfg.Execute.startup_timeout = 60
     cfg.Execute.raise_on_iopub_timeout = False
     cfg.Execute.shutdown_kernel = "immediate"   # the kernel is thrown away anyway
-    if _TASK_COUNTER[0] == 0:
+    number = next(_RUN_NUMBER)
+    if number == 1:
         sandbox.sweep_stale_scratch()     # what a killed grader left behind
-    _TASK_COUNTER[0] += 1
-    uid = sandbox.uid_block() + _TASK_COUNTER[0] % 99
+    uid = sandbox.uid_block() + number % 99
     scratch = sandbox.new_scratch()
     pidfile = scratch / sandbox.PID_FILE
-    v_cls = _verifier()
     v = None
     res: dict = {}
     killed = threading.Event()
-    _RUNNING["cell"] = None
-    _RUNNING["history"] = []
 
     def watchdog():
         killed.set()
@@ -343,20 +324,17 @@ def _run_nbgrader(student, aid, root, worker, *, names=None, unsandboxed: bool =
             raise _Abort from None
         cfg.KernelManager.transport = "ipc"
         cfg.KernelManager.ip = sandbox.kernel_ip(scratch)
-        ctx = (v_cls(label=f"{student}/{aid}", names=names, socket_dir=run)
-               if v_cls is not None else _NullCtx())
-        with ctx as v:
-            sock = getattr(v, "socket_path", None) if v_cls is not None else None
-            if sock:
-                _share_socket(sock, uid)
+        with VerifierProcess(label=f"{student}/{aid}", names=names, socket_dir=run) as v:
+            sock = v.socket_path
+            _share_socket(sock, uid)
             sandbox.write_settings(scratch, uid=uid, verifier_socket=sock,
                                    unsandboxed=unsandboxed)
             timer.start()
             for attempt in range(4):
                 api = NbGraderAPI(config=cfg)
                 res = api.autograde(aid, student, force=True, create=True)
-                log = (res.get("log") or "") + (res.get("error") or "")
-                if res.get("success") or "database is locked" not in log or killed.is_set():
+                text = (res.get("log") or "") + (res.get("error") or "")
+                if res.get("success") or "database is locked" not in text or killed.is_set():
                     break
                 time.sleep(0.5 + attempt)
             timer.cancel()
@@ -372,43 +350,36 @@ def _run_nbgrader(student, aid, root, worker, *, names=None, unsandboxed: bool =
         sandbox.reap()
         kernel_log = sandbox.kernel_log_tail(scratch)
         sandbox.remove_scratch(scratch)
-    verdicts = forged = None
-    refusals = []
-    if v is not None and v_cls is not None:
-        verdicts = list(getattr(v, "verdicts", []) or [])
-        forged = list(getattr(v, "rejected", []) or [])
-        times = list(getattr(v, "received_at", []) or [])
-        for k, verdict in enumerate(verdicts):
-            if getattr(verdict, "mistake", None) in REFUSED:
-                at = times[k] if k < len(times) else None
-                refusals.append((verdict.name, _cell_at(at) if at is not None else None))
+    verdicts = list(v.verdicts) if v is not None else []
+    refusals = [(verdict.name, log.at(at)) for verdict, at in zip(verdicts, v.received_at if v else [])
+                if verdict.mistake in REFUSED]
     success = bool(res.get("success"))
-    out = RunOutcome(success=success, verdicts=verdicts, forged=forged or [],
-                     started=bool(_RUNNING["history"]), refusals=refusals)
+    out = RunOutcome(success=success, verdicts=verdicts, forged=list(v.rejected) if v is not None else [],
+                     started=bool(log.history), refusals=refusals)
     if not success:
-        log = (res.get("log") or "") + "\n" + (res.get("error") or "")
-        out.culprit = _RUNNING["cell"]
+        text = (res.get("log") or "") + "\n" + (res.get("error") or "")
+        out.culprit = log.current
         if killed.is_set():
             out.failure = "notebook time limit"
             out.why = f"notebook time limit ({cc.NOTEBOOK_TIMEOUT_S} s) exceeded"
-            out.culprit = _slow_cell() or out.culprit
-        elif "DeadKernel" in log or "Kernel died" in log or "kernel died" in log:
+            out.culprit = log.slow_cell() or out.culprit
+        elif "DeadKernel" in text or "Kernel died" in text or "kernel died" in text:
             out.failure = "kernel died"
             out.why = "the kernel died (os._exit, a crash or a resource limit)"
             if not out.started:
                 out.why = "the grading kernel died before running any cell"
             if kernel_log:
                 out.why += f" [kernel log: {kernel_log}]"
-        elif "CellTimeoutError" in log or "Timeout waiting" in log:
+        elif "CellTimeoutError" in text or "Timeout waiting" in text:
             out.failure = "cell time limit"
             out.why = f"cell time limit ({cc.CELL_TIMEOUT_S} s) exceeded"
         else:
             # inconsistent checksums are the notebook's, and would fail again: not repeated
-            out.failure = "checksums" if "Inconsistent" in log else "nbgrader"
-            out.why = f"nbgrader autograde failed: {_failure_line(log)}"
+            out.failure = "checksums" if "Inconsistent" in text else "nbgrader"
+            out.why = f"nbgrader autograde failed: {_failure_line(text)}"
             if kernel_log:
                 out.why += f" [kernel log: {kernel_log}]"
-            out.culprit = None if "Inconsistent" in log else out.culprit
+            out.culprit = None if "Inconsistent" in text else out.culprit
     return out
 
 
@@ -430,17 +401,6 @@ def _failure_line(log: str) -> str:
     causes = [ln for ln in lines if _EXCEPTION_LINE.match(ln)
               and "Please see the the above traceback" not in ln]
     return ((causes or lines or ["unknown"])[-1])[:300]
-
-
-class _NullCtx:
-    env: dict = {}
-    verdicts = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _share_socket(path: str | None, uid: int) -> None:

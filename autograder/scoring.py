@@ -174,7 +174,7 @@ def score(student: str, aid: str, course: Course, qs: dict, run, findings) -> di
                                 message=f"suspected tampering: {', '.join(signals)}")
     outside = list(findings.outside_flags)
     refused: dict = {}
-    for name, cell in getattr(run, "refusals", None) or []:
+    for name, cell in run.refusals:
         # a query the verifier refused (a name not graded in this notebook, or over the
         # budget): the question of the cell that made it, else the whole submission
         q = cells.question_of(cell[2]) if cell and cell[2] else None

@@ -553,7 +553,7 @@ def write_sample(sample: Sample, root, assignment: str) -> Path:
     path = folder / (sample.notebook_name or f"{assignment}.ipynb")
     path.write_text(sample.text, encoding="utf-8")
     (folder / "timestamp.txt").write_text(
-        dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
+        dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
     return path
 
 

@@ -1,7 +1,8 @@
 """Reconcile what nbgrader recorded with the verifier's signed verdicts (pure function)."""
 from __future__ import annotations
 
-from typing import Iterable, Mapping, NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 
 class Reconciled(NamedTuple):

@@ -22,7 +22,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import socketserver
 import subprocess
 import sys
@@ -73,6 +72,7 @@ class _Server:
 
     def handle(self, conn) -> None:
         from checker import wire
+
         from .catalogue import graded_names, make_cases
         from .judge import judge
 
@@ -251,12 +251,11 @@ class VerifierProcess:
         for raw in self._proc.stdout:
             self._accept_line(raw.decode(errors="replace"))
 
-    def start(self) -> "VerifierProcess":
+    def start(self) -> VerifierProcess:
         self._dir = tempfile.mkdtemp(prefix="nnmath-verifier-", dir=self._socket_parent)
         os.chmod(self._dir, 0o700)
         env = dict(os.environ)
         env.pop("NNMATH_VERIFIER_SOCKET", None)
-        env["PYTHONPATH"] = os.pathsep.join([str(self.cwd)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
         self._stderr = tempfile.TemporaryFile()
         self._proc = subprocess.Popen(
             [self.python, "-m", "solutions_lib.grading.verifier", "--socket", self.socket_path],

@@ -144,7 +144,7 @@ def write_submission(root: Path | str, assignment: str, student: str, nb, *,
         path.write_text(raw)
     else:
         nbformat.write(nb, str(path))
-    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
     (folder / "timestamp.txt").write_text(stamp)
     return path
 

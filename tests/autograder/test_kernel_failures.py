@@ -60,8 +60,8 @@ def test_kernel_dying_at_start_up_is_replaced(grader, monkeypatch, tmp_path):
     monkeypatch.setattr(sandbox, "new_scratch", first_one_broken)
     r = grader("alice")
     assert len(grader.runs) == 2
-    assert not grader.runs[0]["success"] and not grader.runs[0]["started"]
-    assert "before running any cell" in grader.runs[0]["why"]
+    assert not grader.runs[0].success and not grader.runs[0].started
+    assert "before running any cell" in grader.runs[0].why
     assert r["status"] == "graded", r
     assert {q: v["score"] for q, v in r["questions"].items()} == {
         "flip": 1.0, "conv_output_size": 2.0, "answer_flip": 0.0}
@@ -107,7 +107,7 @@ def test_run_failing_before_any_cell_is_repeated_then_names_the_cause(grader, mo
     monkeypatch.setenv("JUPYTER_DATA_DIR", str(empty))
     r = grader("dave")
     assert len(grader.runs) == 1 + G.MAX_KERNEL_RESTARTS
-    assert all(not o["started"] and o["failure"] == "nbgrader" for o in grader.runs)
+    assert all(not o.started and o.failure == "nbgrader" for o in grader.runs)
     assert r["status"] == "errored"
     assert "NoSuchKernel" in r["reason"], r["reason"]
     assert "Please see the the above traceback" not in r["reason"]
