@@ -237,6 +237,11 @@ class CellLog:
     def __init__(self):
         self.history: list[tuple[float, tuple]] = []
 
+    def __deepcopy__(self, memo):
+        # traitlets deep-copies the config that holds the hook (a bound method: its instance
+        # too); the copy nbclient calls must write into this log
+        return self
+
     def started(self, cell=None, cell_index=None, **_) -> None:
         self.history.append((time.monotonic(), (cell_index, cell.get("id") if cell is not None else None,
                                                 cells.grade_id(cell) if cell is not None else None)))

@@ -131,3 +131,13 @@ def test_the_weeks_helper_modules_are_graded_as_released(released_copy):
     for student in ("alice", "bob"):
         graded = course.root / "autograded" / student / course.assignment / "week_helpers.py"
         assert graded.read_text() == "VALUE = 42\n", student
+
+
+def test_the_cell_log_survives_the_config_copy():
+    """nbgrader deep-copies its config, hook included: the copy must record into the run's log."""
+    import copy
+
+    log = kernel_run.CellLog()
+    hook = copy.deepcopy({"on_cell_start": log.started})["on_cell_start"]
+    hook(cell={"id": "c1", "metadata": {"nbgrader": {"grade_id": "test_flip"}}}, cell_index=3)
+    assert log.current == (3, "c1", "test_flip") and log.at(log.history[0][0]) == log.current
