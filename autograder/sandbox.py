@@ -509,6 +509,12 @@ def jail_argv(kernel_argv: list[str], *, cwd: str, run: str, uid: int, fds: list
             "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--hostname", "nnmath-kernel"]
     args += _system_binds()
+    # /tmp first: everything below is bound on top of it (bwrap applies mounts in order), so a
+    # venv, a data folder or a course checked out under /tmp stays reachable
+    size = str(DISK_MB * 1024 * 1024)
+    args += ["--perms", "1777", "--size", size, "--tmpfs", "/tmp",
+             "--perms", "0777", "--dir", JAIL_HOME]
+    dirs.made = {d for d in dirs.made if not d.startswith("/tmp/")} | {"/tmp"}
     for p in _python_paths():
         args += dirs(p) + ["--ro-bind", os.path.realpath(p), p]
     args += dirs(f"{JAIL_LIB}/checker")
@@ -517,10 +523,6 @@ def jail_argv(kernel_argv: list[str], *, cwd: str, run: str, uid: int, fds: list
     if data.is_dir():
         args += dirs(str(data)) + ["--ro-bind", os.path.realpath(data), str(data)]
     args += ["--proc", "/proc", "--dev", "/dev"]
-    size = str(DISK_MB * 1024 * 1024)
-    args += ["--perms", "1777", "--size", size, "--tmpfs", "/tmp",
-             "--perms", "0777", "--dir", JAIL_HOME]
-    dirs.made = {d for d in dirs.made if not d.startswith("/tmp/")} | {"/tmp"}
     args += dirs(run) + ["--bind", run, run]
     args += dirs(cwd) + ["--perms", "0777", "--size", size, "--tmpfs", cwd]
     args += _copy_folder_args(cwd, fds)
