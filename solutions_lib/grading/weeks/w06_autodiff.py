@@ -308,57 +308,40 @@ def _correct_order(output):
     return order[::-1]
 
 
-@week.mistake("parent.grad = … overwrites what other children already sent: a node used twice must "
-              "accumulate, parent.grad += ∂f_c/∂f_n · t_c")
-def backward__overwrite_instead_of_accumulate(output):
+def _propagate(output, order, accumulate=True, reset=True):
+    """The reverse pass along ``order``; the switches plant one mistake each."""
     if not hasattr(output, "parents"):
         return None                    # (these mistakes do not check their input)
-    order = _correct_order(output)
-    for node in order:
-        node.grad = 0.0
+    if reset:
+        for node in order:
+            node.grad = 0.0
     output.grad = 1.0
     for node in order:
         for parent, local in node.parents:
-            parent.grad = local * node.grad
+            parent.grad = parent.grad + local * node.grad if accumulate else local * node.grad
+
+
+@week.mistake("parent.grad = … overwrites what other children already sent: a node used twice must "
+              "accumulate, parent.grad += ∂f_c/∂f_n · t_c")
+def backward__overwrite_instead_of_accumulate(output):
+    return _propagate(output, _correct_order(output) if hasattr(output, "parents") else [], accumulate=False)
 
 
 @week.mistake("the nodes are processed before all of their children have sent their share of t "
               "(depth-first pre-order): follow a reverse topological order")
 def backward__parents_before_children(output):
-    if not hasattr(output, "parents"):
-        return None                    # (these mistakes do not check their input)
-    order = _preorder(output)
-    for node in order:
-        node.grad = 0.0
-    output.grad = 1.0
-    for node in order:
-        for parent, local in node.parents:
-            parent.grad += local * node.grad
+    return _propagate(output, _preorder(output) if hasattr(output, "parents") else [])
 
 
 @week.mistake("a node reached along two paths is processed twice, so its t is passed on twice: "
               "schedule each node once")
 def backward__node_visited_twice(output):
-    if not hasattr(output, "parents"):
-        return None                    # (these mistakes do not check their input)
-    order = _postorder_repeating(output)
-    for node in order:
-        node.grad = 0.0
-    output.grad = 1.0
-    for node in order:
-        for parent, local in node.parents:
-            parent.grad += local * node.grad
+    return _propagate(output, _postorder_repeating(output) if hasattr(output, "parents") else [])
 
 
 @week.mistake("grad is not reset to 0 before the pass: a second call of backward adds to the first")
 def backward__grad_not_reset(output):
-    if not hasattr(output, "parents"):
-        return None                    # (these mistakes do not check their input)
-    order = _correct_order(output)
-    output.grad = 1.0
-    for node in order:
-        for parent, local in node.parents:
-            parent.grad += local * node.grad
+    return _propagate(output, _correct_order(output) if hasattr(output, "parents") else [], reset=False)
 
 
 def _sin(x):
