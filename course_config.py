@@ -77,6 +77,7 @@ POINTS = {
     "w04_kernel_gradient": {
         "kernel_gradient": 2,
         "backward_filters": 1,
+        "conv2d_input_gradient": 2,
         "conv2d_backward": 3,
         "maxpool2d_backward": 2,
         "avgpool2d_forward": 1,
@@ -109,6 +110,12 @@ POINTS = {
         "lstm_backward": 4,
         "answer_output_variant": 1,
     },
+    "w08_cnn_capstone": {
+        "confusion_matrix": 2,
+        "precision_recall": 2,
+        "train_network": 4,
+        "answer_cnn_vs_dense": 2,
+    },
 }
 
 # --- grading limits --------------------------------------------------------------------
@@ -136,10 +143,29 @@ ATOL = 1e-8
 #: Relative error below which a finite-difference gradient check passes.
 GRADCHECK_TOLERANCE = 1e-5
 
+# --- week 8, the CNN capstone --------------------------------------------------------------
+#: Training of the sheet-004 Table 1 network (momentum SGD, batch 64, float64: the course's arrays
+#: stay float64, the reference step is fast enough in it). ``autograde`` is what the notebook trains
+#: under autograde: one cell, well inside CELL_TIMEOUT_S on a grader 2-3x slower than a quiet core;
+#: ``full`` is what a student runs with FULL_RUN = True. ``n_train`` images are the first of the 60 000
+#: training images; the test set (10 000) is never trained on. Measured by
+#: ``benchmarks/bench_capstone.py --accuracy --seeds 5 --full`` (table in the week-8 notebook).
+CAPSTONE = {
+    "autograde": {"n_train": 8000, "epochs": 1, "batch_size": 64, "eta": 0.2, "mu": 0.9},
+    "full": {"n_train": 60000, "epochs": 4, "batch_size": 64, "eta": 0.2, "mu": 0.9},
+    #: Test accuracy (10 000 MNIST test images) the student's trained network must reach.
+    "threshold": 0.93,
+    #: Seconds the autograde training may take at the student's measured speed before the notebook
+    #: refuses to start it (the rest of the cell needs the remaining quarter of the cell limit).
+    "max_training_s": 0.75 * CELL_TIMEOUT_S,
+}
+
 # --- data --------------------------------------------------------------------------------
 #: Where ``make data`` writes the data sets (``mnist.npz``, ``fashion_mnist.npz``).
 DATA_DIR = Path(os.environ.get("NNMATH_DATA_DIR", COURSE_ROOT / "data"))
 
 # --- gradebook ---------------------------------------------------------------------------
-#: nbgrader gradebook; the embedded SQLite file by default.
+#: nbgrader gradebook; the embedded SQLite file by default. A large class: a PostgreSQL URL
+#: (``postgresql+psycopg2://user:password@host/db``) in ``NNMATH_GRADEBOOK_URL``, the one setting every
+#: command reads (``autograder.course.gradebook_url``); see docs/scale.md.
 GRADEBOOK_URL = os.environ.get("NNMATH_GRADEBOOK_URL", f"sqlite:///{COURSE_ROOT / 'gradebook.db'}")

@@ -14,9 +14,15 @@ import copy
 import numpy as np
 
 from solutions_lib.activations import relu, relu_backward, sigmoid, sigmoid_backward
-from solutions_lib.conv2d import conv2d_backward, conv2d_forward
+from solutions_lib.conv2d import _backward as _conv_backward
+from solutions_lib.conv2d import _forward as _conv_forward
 from solutions_lib.optimizers import SGD
-from solutions_lib.pooling import maxpool2d_backward, maxpool2d_forward
+from solutions_lib.pooling import (
+    _maxpool_tiled,
+    _maxpool_tiled_backward,
+    maxpool2d_backward,
+    maxpool2d_forward,
+)
 from solutions_lib.validate import integer
 
 _ACTIVATIONS = ("identity", "relu", "sigmoid")
@@ -173,7 +179,8 @@ class ConvLayer(_Layer):
         if x.ndim != 4 or x.shape[3] != self.w.shape[2]:
             raise ValueError(f"shape mismatch: ConvLayer expects input (N, H, W, {self.w.shape[2]}), got {x.shape}")
         self._x = x
-        self._z = conv2d_forward(x, self.w, self.b, stride=self.stride, padding=self.padding)
+        # the im2col matrix of the forward pass is kept for backward's dw (computed once per step)
+        self._z, self._cols = _conv_forward(x, self.w, self.b, self.stride, self.padding)
         return _activate(self.activation, self._z)
 
     def backward(self, delta):
@@ -183,7 +190,7 @@ class ConvLayer(_Layer):
         if delta.shape != self._z.shape:
             raise ValueError(f"shape mismatch: delta must have shape {self._z.shape}, got {delta.shape}")
         dz = _activate_backward(self.activation, self._z, delta)
-        dx, self.dw, self.db = conv2d_backward(dz, self._x, self.w, stride=self.stride, padding=self.padding)
+        dx, self.dw, self.db = _conv_backward(dz, self._cols, self._x.shape, self.w, self.stride, self.padding)
         return dx
 
     def update(self) -> None:
@@ -206,14 +213,23 @@ class MaxPoolLayer(_Layer):
     def forward(self, x):
         """``x (N, H, W, C)`` -> ``(N, H_out, W_out, C)``."""
         x = np.asarray(x, dtype=np.float64)
-        out = maxpool2d_forward(x, size=self.size, stride=self.stride)
+        if self.size == self.stride and x.ndim == 4 and min(x.shape[1:3]) >= self.size:
+            # non-overlapping windows: the winners of the forward pass are kept for backward
+            out, self._winner = _maxpool_tiled(x, self.size)
+        else:
+            out, self._winner = maxpool2d_forward(x, size=self.size, stride=self.stride), None
         self._x = x
         return out
 
     def backward(self, delta):
         """Each window's gradient goes to its (first) maximum."""
         self._need_forward()
-        return maxpool2d_backward(delta, self._x, size=self.size, stride=self.stride)
+        if self._winner is None:
+            return maxpool2d_backward(delta, self._x, size=self.size, stride=self.stride)
+        delta = np.asarray(delta, dtype=np.float64)
+        if delta.shape != self._winner.shape:
+            raise ValueError(f"shape mismatch: delta must have shape {self._winner.shape}, got {delta.shape}")
+        return _maxpool_tiled_backward(delta, self._x.shape, self.size, self._winner)
 
 
 class FlattenLayer(_Layer):

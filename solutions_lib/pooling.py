@@ -1,8 +1,10 @@
 """Max and average pooling over ``(N, H, W, C)`` volumes, forward and backward.
 
 A window of ``size × size`` moves with ``stride`` over the two spatial axes; the output size is
-``floor((H - size)/stride) + 1``. Every pass loops over the ``size²`` offsets inside the window,
-each step a strided slice of the whole volume (never a loop over pixels). Overlapping windows
+``floor((H - size)/stride) + 1``. Non-overlapping windows (``stride == size``, the usual 2×2/2)
+are reshaped into a trailing window axis: max and argmax over it, one scatter back. Otherwise
+every pass loops over the ``size²`` offsets inside the window, each step a strided slice of the
+whole volume (never a loop over pixels). Overlapping windows
 (``stride < size``) accumulate correctly in the backward passes.
 """
 from __future__ import annotations
@@ -12,8 +14,14 @@ import numpy as np
 from .validate import integer
 
 
+def _as_float(a):
+    """``a`` as float32 if it is float32, as float64 otherwise."""
+    a = np.asarray(a)
+    return a if a.dtype in (np.float32, np.float64) else a.astype(np.float64)
+
+
 def _check(x, size, stride):
-    x = np.asarray(x, dtype=float)
+    x = _as_float(x)
     if x.ndim != 4:
         raise ValueError(f"x must have shape (N, H, W, C), got {x.shape}")
     size, stride = integer("size", size, 1), integer("stride", stride, 1)
@@ -34,15 +42,48 @@ def _offsets(x_shape, size, stride):
 def _check_delta(delta, x, size, stride):
     n, h, w, c = x.shape
     expected = (n, (h - size) // stride + 1, (w - size) // stride + 1, c)
-    delta = np.asarray(delta, dtype=float)
+    delta = np.asarray(delta, dtype=x.dtype)
     if delta.shape != expected:
         raise ValueError(f"delta must have shape {expected}, got {delta.shape}")
     return delta
 
 
+def _tiles(x, size):
+    """Non-overlapping windows (``stride == size``) as ``(N, H_out, W_out, C, size²)``, row-major
+    inside each window; the rows and columns the last window does not reach are dropped."""
+    n, h, w, c = x.shape
+    ho, wo = h // size, w // size
+    t = x[:, :ho * size, :wo * size].reshape(n, ho, size, wo, size, c)
+    return t.transpose(0, 1, 3, 5, 2, 4).reshape(n, ho, wo, c, size * size)
+
+
+def _maxpool_tiled(x, size):
+    """``(out, winner)`` for ``stride == size``: the maxima and the index in ``[0, size²)`` of the
+    first (row-major) maximum of every window."""
+    tiles = _tiles(x, size)
+    winner = tiles.argmax(axis=-1)
+    return np.take_along_axis(tiles, winner[..., None], axis=-1)[..., 0], winner
+
+
+def _maxpool_tiled_backward(delta, x_shape, size, winner):
+    """Each window's ``δ`` written at its winner (see :func:`_maxpool_tiled`)."""
+    n, h, w, c = x_shape
+    ho, wo = delta.shape[1:3]
+    tiles = np.zeros((n, ho, wo, c, size * size), dtype=delta.dtype)
+    np.put_along_axis(tiles, winner[..., None], delta[..., None], axis=-1)
+    tiles = tiles.reshape(n, ho, wo, c, size, size).transpose(0, 1, 4, 2, 5, 3).reshape(n, ho * size, wo * size, c)
+    if (ho * size, wo * size) == (h, w):
+        return tiles
+    dx = np.zeros(x_shape, dtype=delta.dtype)
+    dx[:, :ho * size, :wo * size] = tiles
+    return dx
+
+
 def maxpool2d_forward(x, size=2, stride=2):
     """Maximum of every window. ``x (N, H, W, C)`` -> ``(N, H_out, W_out, C)``."""
     x, size, stride = _check(x, size, stride)
+    if stride == size:
+        return _maxpool_tiled(x, size)[0]
     offsets = _offsets(x.shape, size, stride)
     out = x[next(offsets)].copy()
     for sl in offsets:
@@ -64,6 +105,8 @@ def maxpool2d_backward(delta, x, size=2, stride=2):
     """
     x, size, stride = _check(x, size, stride)
     delta = _check_delta(delta, x, size, stride)
+    if stride == size:  # windows do not overlap: one argmax per window, one scatter
+        return _maxpool_tiled_backward(delta, x.shape, size, _maxpool_tiled(x, size)[1])
     peak = maxpool2d_forward(x, size, stride)
     dx, maxima = _route_to_maxima(delta, x, peak, size, stride, first_only=False)
     if maxima > peak.size:  # some window has tied maxima: only the first may receive its δ

@@ -159,3 +159,8 @@ PROPERTY_CHECKS = {"dropout": dropout_failure}
 from .graph_properties import schedule_failure  # noqa: E402  (week 6's reverse_schedule)
 
 PROPERTY_CHECKS["schedule"] = schedule_failure
+
+from .capstone_properties import train_network_failure, trained_accuracy_failure  # noqa: E402  (week 8)
+
+PROPERTY_CHECKS["train_network"] = train_network_failure
+PROPERTY_CHECKS["trained_accuracy"] = trained_accuracy_failure

@@ -190,7 +190,7 @@ def test_importing_the_checker_loads_no_reference_code():
     r = run_kernel(code, {})
     assert r.returncode == 0 and r.stderr == ""
     loaded = eval(r.stdout)
-    assert loaded == ["checker", "checker.client", "checker.drivers", "checker.graph_drivers", "checker.wire"]
+    assert loaded == ["checker", "checker.capstone_drivers", "checker.client", "checker.drivers", "checker.graph_drivers", "checker.wire"]
 
 
 def test_local_mode_starts_a_private_verifier(reference_available):

@@ -1,0 +1,1 @@
+../../solutions_lib/data.py
