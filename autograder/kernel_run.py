@@ -280,12 +280,14 @@ REFUSED = ("not_in_notebook",)
 _RUN_NUMBER = itertools.count(1)
 
 
-def _run_nbgrader(student, aid, root, worker, *, names=None, unsandboxed: bool = False
-                  ) -> RunOutcome:
+def _run_nbgrader(student, aid, root, worker, *, names=None, unsandboxed: bool = False,
+                  db_url: str | None = None) -> RunOutcome:
     """One nbgrader autograde of one student in the jailed kernel, under the wall limit.
 
     ``names``: the graded names of the notebook (the verifier answers for these only);
-    ``unsandboxed``: no jail (the instructor asked for it).
+    ``unsandboxed``: no jail (the instructor asked for it); ``db_url``: the gradebook
+    autograde writes (a grader's private copy, :mod:`autograder.gradebook`; default the
+    course's).
     """
     from nbgrader.apps.api import NbGraderAPI
 
@@ -293,7 +295,7 @@ def _run_nbgrader(student, aid, root, worker, *, names=None, unsandboxed: bool =
     from autograder.nbconfig import nbgrader_settings
 
     root = Path(root)
-    cfg = nbgrader_settings(root=root, db_url=gradebook_url(root))
+    cfg = nbgrader_settings(root=root, db_url=db_url or gradebook_url(root))
     cfg.CourseDirectory.submitted_directory = f"{GRADING_DIR}/submitted"
     cfg.Execute.kernel_name = sandbox.KERNEL_NAME
     log = CellLog()

@@ -7,12 +7,20 @@ own would silently lose the course settings.
 """
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from traitlets.config import Config
 
 import course_config as cc
 from autograder.course import gradebook_url
+
+# nbgrader 0.9.6's Gradebook.add_submission builds the submission through relationships before
+# adding it to the session; SQLAlchemy 2 warns about each object ("... not in session, add
+# operation along 'Assignment.submissions' will not proceed") and nbgrader then adds it itself.
+# The rows are right (the gradebook tests read them back); the warnings only bury the output.
+warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session, add operation along",
+                        module=r"nbgrader\.api")
 
 
 def nbgrader_settings(root: str | Path | None = None, db_url: str | None = None) -> Config:

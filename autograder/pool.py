@@ -2,9 +2,12 @@
 
 :func:`run_tasks` splits the work by student across ``jobs`` worker processes ('spawn'): a
 worker takes a student's whole set of assignments at once, so no student is ever graded in two
-processes. The task function and the check that runs before any task (the pre-flight) are
-parameters: the pool knows nothing of grading. Ctrl-C stops the workers; what they finished is
-kept.
+processes. A worker lives for the whole run (nbgrader, the kernel spec and the imports are set
+up once) and sends each task's outcome back; this process hands it to ``on_result`` — the one
+writer. The task function, the check that runs before any task (the pre-flight) and
+``on_result`` are parameters: the pool knows nothing of grading. Ctrl-C stops the workers; what
+was recorded is kept. When ``on_result`` raises (the gradebook went away), the workers are
+stopped and the error propagates.
 """
 from __future__ import annotations
 
@@ -33,6 +36,13 @@ def _worker(index: int, todo, done, root: str, task) -> None:
     """One worker process: run ``task(student, assignment, root, worker=index)`` for each unit."""
     signal.signal(signal.SIGINT, _on_sigint)
     signal.signal(signal.SIGTERM, _on_sigint)
+    try:
+        _serve(index, todo, done, root, task)
+    except KeyboardInterrupt:      # stopped (Ctrl-C, or the coordinator could not record)
+        return
+
+
+def _serve(index: int, todo, done, root: str, task) -> None:
     parent = os.getppid()
     sandbox.become_subreaper()
     sandbox.install_kernel_spec()
@@ -50,14 +60,13 @@ def _worker(index: int, todo, done, root: str, task) -> None:
         for student, aid in unit:
             try:
                 r = task(student, aid, root, worker=index)
-                done.put(("done", student, aid, r["status"]))
+                done.put(("done", student, aid, r))
             except KeyboardInterrupt:
                 return
             except Exception as exc:   # the task guards itself; a bug must not stop the pool
-                done.put(("done", student, aid, f"errored: {exc!r}"))
+                done.put(("failed", student, aid, f"errored: {exc!r}"))
             if STOP.is_set():
                 return
-
 
 
 class Progress:
@@ -89,7 +98,7 @@ def _hms(s: float) -> str:
 
 
 
-def run_tasks(tasks, jobs: int, root, progress: bool, task, before=None) -> None:
+def run_tasks(tasks, jobs: int, root, progress: bool, task, before=None, on_result=None) -> None:
     """Run ``task`` for every ``(student, assignment)`` of ``tasks`` in ``jobs`` processes.
 
     Parameters
@@ -103,11 +112,16 @@ def run_tasks(tasks, jobs: int, root, progress: bool, task, before=None) -> None
     progress : bool
         Draw the progress bar on stderr.
     task : callable
-        ``task(student, assignment, root, worker=index) -> dict`` with a ``"status"``; a
-        module-level function (it is sent to 'spawn' workers).
+        ``task(student, assignment, root, worker=index) -> outcome`` (picklable); a
+        module-level function or a ``functools.partial`` of one (it is sent to 'spawn'
+        workers).
     before : callable, optional
         Run here while the workers start (they import nbgrader meanwhile); if it raises, the
         workers are stopped and the error propagates.
+    on_result : callable, optional
+        ``on_result(outcome) -> str`` in this process, for each outcome as it arrives (the
+        returned status labels the progress bar); if it raises, the workers are stopped and
+        the error propagates.
     """
     by_student: dict[str, list] = {}
     for sid, aid in tasks:
@@ -140,14 +154,17 @@ def run_tasks(tasks, jobs: int, root, progress: bool, task, before=None) -> None
     try:
         while finished < len(tasks):
             try:
-                _, sid, aid, status = done.get(timeout=1)
+                kind, sid, aid, outcome = done.get(timeout=1)
             except _queue.Empty:
                 if not any(w.is_alive() for w in workers):
                     break
                 continue
             finished += 1
+            status = outcome
+            if kind == "done":
+                status = on_result(outcome) if on_result is not None else "done"
             bar.update(f"{sid}/{aid}: {status}")
-    except KeyboardInterrupt:
+    except BaseException:
         for w in workers:
             if w.is_alive():
                 os.kill(w.pid, signal.SIGINT)

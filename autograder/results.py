@@ -10,9 +10,10 @@
                           "mistake": str | None, "message": str | None}},
      "graded_at": ISO 8601 UTC str, "seconds": float}
 
-Files are written atomically (temporary file in the same folder, then ``os.replace``), so
-parallel workers — each owning disjoint students — never share a file, and a crash or
-Ctrl-C leaves either the old or the new complete file, never half of one.
+Files are written atomically (temporary file in the same folder, then ``os.replace``) by the
+coordinator alone (:class:`autograder.grade.Recorder`, after the task's gradebook rows), so a
+crash or Ctrl-C leaves either the old or the new complete file, never half of one, and a file
+means the task is recorded everywhere.
 """
 from __future__ import annotations
 

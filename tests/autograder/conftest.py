@@ -50,6 +50,8 @@ FIXTURE_SOLUTIONS = {
     "conv_output_size": (
         "def conv_output_size(n, f, p=0, s=1):\n"
         "    ### BEGIN SOLUTION\n"
+        "    if any(v != int(v) for v in (n, f, p, s)):\n"
+        "        raise ValueError('sizes and stride must be whole numbers')\n"
         "    if n < 0 or f < 1 or p < 0:\n"
         "        raise ValueError('sizes must be non-negative and the filter at least 1')\n"
         "    if s < 1:\n"

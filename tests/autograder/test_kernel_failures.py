@@ -76,7 +76,8 @@ def test_kernel_that_never_starts_errors_with_its_log(grader, monkeypatch):
     assert len(grader.runs) == 1 + G.MAX_KERNEL_RESTARTS
     assert r["status"] == "errored"
     assert "the grading kernel died before running any cell" in r["reason"]
-    assert "MemoryError" in r["reason"], r["reason"]
+    # the kernel's own words: Python's MemoryError, or the OS refusing a mapping while importing
+    assert "MemoryError" in r["reason"] or "Cannot allocate memory" in r["reason"], r["reason"]
     assert all(q["status"] == "errored" and q["score"] == 0.0
                for n, q in r["questions"].items()), r
     assert grader.scratches and not any(p.exists() for p in grader.scratches)
