@@ -12,6 +12,9 @@ feedback   :mod:`.feedback`       sanitized per-student HTML (+ nbgrader's, for 
 export     :mod:`.export`         CSV student x question with a ``status`` column
 report     :mod:`.report`         score distributions and frequent mistakes (table + PNG)
 demo       :mod:`.demo`           the main job: all of the above on a generated sample class
+validate   :mod:`.validate`       a student's check: per question passed/failed/not attempted
+student-   :mod:`.student_setup`  a student's JupyterLab config: no instructor tool, calm
+setup                             Validate
 =========  =====================  ==========================================================
 
 Every command takes ``--root`` (the course root; default ``course_config.COURSE_ROOT``).
@@ -68,13 +71,26 @@ def cmd_collect(args) -> int:
 
 def cmd_grade(args) -> int:
     from autograder import grade
+    from autograder.cluster import ClusterTasksFailed
+    from autograder.gradebook import GradebookUnavailable, GradingLocked
     from autograder.release import resolve_assignments
 
-    results = grade.grade(resolve_assignments(_assignments(args.assignments), args.root),
-                          students=args.student or None, jobs=args.jobs, root=args.root,
-                          force=args.force, unsandboxed=args.unsandboxed)
+    try:
+        results = grade.grade(resolve_assignments(_assignments(args.assignments), args.root),
+                              students=args.student or None, jobs=args.jobs, root=args.root,
+                              force=args.force, unsandboxed=args.unsandboxed,
+                              scheduler=args.scheduler)
+    except GradingLocked as exc:
+        print(f"grade: refused: {exc}", file=sys.stderr)
+        return 1
+    except (GradebookUnavailable, ClusterTasksFailed) as exc:
+        print(f"grade: stopped: {exc}. The results recorded so far are kept; run the same "
+              "command again to grade the rest.", file=sys.stderr)
+        return 1
+    from autograder import formgrader_notes
     from autograder.results import format_table, summary_rows
 
+    formgrader_notes.annotate(results, root=args.root)   # the grader's decisions, shown in formgrader
     print(format_table(summary_rows(results), ["student", "assignment", "score", "status"]))
     return 0
 
@@ -104,6 +120,23 @@ def cmd_report(args) -> int:
     print(text)
     for f in figures:
         print(f"figure: {f}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from autograder import validate
+
+    argv = [str(args.notebook)] + (["--json"] if args.json else [])
+    return validate.main(argv + (["--timeout", str(args.timeout)] if args.timeout else []))
+
+
+def cmd_student_setup(args) -> int:
+    from autograder import student_setup
+
+    folder = student_setup.write(args.config_dir, exchange=args.exchange, course_id=args.course_id,
+                                 student_id=args.student_id)
+    print(f"student JupyterLab configuration in {folder}\n"
+          f"start it with:  JUPYTER_CONFIG_DIR={folder} jupyter lab")
     return 0
 
 
@@ -148,6 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="grade without the kernel jail when it cannot be built (not root, no "
                    "bwrap): kernels can then read everything the grader can; only for "
                    "submissions you trust")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="grade on a Dask cluster: the scheduler's address (tcp://host:8786); "
+                   "workers: 'dask worker ADDRESS --nthreads 1 --nworkers N' on machines with "
+                   "this course installed (docs/scale.md). Default: the local pool (--jobs)")
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("feedback", help="per-student HTML without hidden tests or reference code",
@@ -176,6 +213,25 @@ def build_parser() -> argparse.ArgumentParser:
                        "frequent named mistakes; save a matplotlib figure into reports/.")
     _add_common(p)
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("validate", help="a student's check: per question passed / failed / not attempted",
+                       description="Run a notebook (all cells, as Restart and Run All) and print "
+                       "one line per question: passed, failed with the error's first line, or not "
+                       "attempted (still raises NotImplementedError). Exit 0 when all passed.")
+    p.add_argument("notebook", type=Path)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--timeout", type=int, default=None, help="seconds per cell")
+    p.set_defaults(func=cmd_validate, root=None)
+
+    p = sub.add_parser("student-setup", help="a student's JupyterLab configuration (no instructor tool)",
+                       description="Write a JUPYTER_CONFIG_DIR for students: nbgrader's assignment "
+                       "list and Validate only (no Create Assignment, formgrader or course list), "
+                       "the course's calm Validate, the exchange and course id.")
+    p.add_argument("config_dir", type=Path)
+    p.add_argument("--exchange", type=Path, default=None, help="nbgrader exchange root")
+    p.add_argument("--course-id", default=None, help="default course_config.COURSE_ID")
+    p.add_argument("--student-id", default=None, help="the student's id (default: the login name)")
+    p.set_defaults(func=cmd_student_setup, root=None)
 
     p = sub.add_parser("demo", help="the main job: release + a sample class graded end to end",
                        description="Generate every week in source/, build a sample class "

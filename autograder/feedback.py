@@ -57,11 +57,22 @@ def sanitize_text(text: str | None) -> str:
     return "\n".join(keep)
 
 
+def visible_text(page: str) -> str:
+    """The text of an HTML page as a reader sees it: tags removed, entities decoded.
+
+    Highlighted code splits ``check("flip"`` into one ``<span>`` per token: the leak check
+    reads this text as well as the markup.
+    """
+    return html.unescape(re.sub(r"<[^>]*>", "", page))
+
+
 def leaks(text: str) -> list[str]:
-    """The leak patterns found in ``text``."""
-    found = [p for p in LEAK_PATTERNS if p in text]
-    if re.search(r"\bcheck\(\s*(&quot;|&#x27;|['\"])", text):
-        found.append("check(")
+    """The leak patterns found in ``text`` (plain text or HTML: its markup and its visible text)."""
+    found = []
+    for variant in (text, visible_text(text)):
+        found += [p for p in LEAK_PATTERNS if p in variant and p not in found]
+        if "check(" not in found and re.search(r"\bcheck\(\s*(&quot;|&#x27;|['\"])", variant):
+            found.append("check(")
     return found
 
 
@@ -81,24 +92,46 @@ def _release_cells(assignment, notebook, root) -> dict:
 
 
 _CSS = """
-body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}
-pre{background:#f6f8fa;padding:.6em;border:1px solid #ddd;overflow-x:auto}
-.q{border-left:4px solid #888;padding:.2em .8em;margin:1em 0}
-.graded.full{border-color:#2a2}.graded{border-color:#d80}.errored,.flagged{border-color:#c22}
-.pending,.missing{border-color:#888}.msg{white-space:pre-wrap;font-family:monospace}
-table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em}
+.nn-summary{max-width:70em;margin:1.5em auto;padding:0 1em;font-family:var(--jp-ui-font-family,sans-serif)}
+.nn-summary table{border-collapse:collapse;margin:.6em 0}
+.nn-summary td,.nn-summary th{border:1px solid #ccc;padding:.25em .7em;text-align:left}
+.nn-summary td.num{text-align:right}
+.q{border-left:6px solid #888;background:#f7f7f7;padding:.4em .9em;margin:.3em 0 1.2em 0;
+   font-family:var(--jp-ui-font-family,sans-serif)}
+.q.graded.full{border-color:#2a9d3a;background:#eef8ef}.q.graded{border-color:#e0902b;background:#fdf5ea}
+.q.errored,.q.flagged{border-color:#c0392b;background:#fbeeee}.q.pending,.q.missing{border-color:#888}
+.q .msg{white-space:pre-wrap;font-family:var(--jp-code-font-family,monospace);margin-top:.3em}
+.q .mistake{margin-top:.3em}
+main{max-width:70em;margin:auto}
 """
+
+_STATUS_TEXT = {"graded": "graded", "pending": "to be graded by hand", "errored": "errored",
+                "flagged": "flagged for review (0 until an instructor reviews it)",
+                "missing": "not found"}
+
+
+def mistake_explanation(question: str, mistake: str | None) -> str:
+    """The catalogue's explanation of the named ``mistake`` of ``question``, or ''."""
+    if not mistake:
+        return ""
+    from solutions_lib.grading import catalogue
+
+    found = [m.message for m in catalogue.mistakes(question) if m.key == mistake]
+    return sanitize_text(found[0]) if found else ""
 
 
 def _question_box(name, q) -> str:
     if q is None:
-        return (f'<div class="q missing"><b>{html.escape(name)}</b>: not graded '
-                "(the question's cell was not found)</div>")
+        return (f'<div class="q missing" data-question="{html.escape(name)}"><b>{html.escape(name)}</b>:'
+                " not graded (the question's cell was not found)</div>")
     full = " full" if q["status"] == "graded" and q["score"] >= q["max_score"] else ""
-    parts = [f'<div class="q {html.escape(q["status"])}{full}"><b>{html.escape(name)}</b>: '
-             f'{q["score"]:g} / {q["max_score"]:g} — {html.escape(q["status"])}']
+    parts = [f'<div class="q {html.escape(q["status"])}{full}" data-question="{html.escape(name)}">'
+             f'<b>{html.escape(name)}</b>: {q["score"]:g} / {q["max_score"]:g} — '
+             f'{html.escape(_STATUS_TEXT.get(q["status"], q["status"]))}']
     if q.get("mistake"):
-        parts.append(f'<br>Recognised mistake: <code>{html.escape(q["mistake"])}</code>')
+        why = mistake_explanation(name, q["mistake"])
+        parts.append(f'<div class="mistake">Recognised mistake: <code>{html.escape(q["mistake"])}</code>'
+                     + (f" — {html.escape(why)}" if why else "") + "</div>")
     msg = sanitize_text(q.get("message"))
     if msg:
         parts.append(f'<div class="msg">{html.escape(msg)}</div>')
@@ -106,56 +139,120 @@ def _question_box(name, q) -> str:
     return "".join(parts)
 
 
+def _question_order(release_nb, questions: dict) -> list[str]:
+    """The questions in notebook order (the release's), then any the release does not have."""
+    order = list(cells.release_questions(release_nb)) if release_nb is not None else []
+    return [q for q in order if q in questions] + [q for q in questions if q not in order]
+
+
+def _summary(student, assignment, result, questions, order) -> str:
+    score, max_score = rs.totals(result)
+    out = ['<div class="nn-summary">',
+           f"<h1>{html.escape(assignment)}: feedback for {html.escape(student)}</h1>",
+           f'<p>Score: <b class="total">{score:g} / {max_score:g}</b>; status: '
+           f"{html.escape(result['status'])}"]
+    if result.get("reason") and result["status"] != "graded":
+        out.append(f" — {html.escape(sanitize_text(result['reason']))}")
+    out.append('</p><table class="scores"><tr><th>question</th><th>score</th><th>status</th>'
+               "<th>recognised mistake</th></tr>")
+    for name in order:
+        q = questions[name]
+        out.append(f'<tr><td><a href="#q-{html.escape(name)}">{html.escape(name)}</a></td>'
+                   f'<td class="num">{q["score"]:g} / {q["max_score"]:g}</td>'
+                   f"<td>{html.escape(q['status'])}</td><td>{html.escape(q.get('mistake') or '')}</td></tr>")
+    out.append("</table></div>")
+    return "".join(out)
+
+
+def feedback_notebook(submitted, release_cells: dict, boxes: dict):
+    """The sanitized notebook a student's feedback page renders.
+
+    ``submitted``: the student's notebook; ``release_cells``: ``grade_id -> release cell`` (a
+    locked cell shows what the course released, not an edited copy); ``boxes``: ``grade_id ->
+    HTML`` of the question box shown under that cell. Every source goes through
+    :func:`sanitize_text`; outputs, attachments and metadata other than the box are dropped.
+    """
+    nb = nbformat.v4.new_notebook(metadata={"language_info": {"name": "python"},
+                                            "kernelspec": {"name": "python3", "language": "python",
+                                                           "display_name": "Python 3"}})
+    for cell in submitted.cells:
+        gid = cells.grade_id(cell)
+        source = cell.source
+        if gid in release_cells and cells.nbgrader(release_cells[gid]).get("locked"):
+            source = release_cells[gid].source
+        source = sanitize_text(source)
+        if cell.cell_type == "markdown":
+            if not cells.nbgrader(release_cells.get(gid, {})).get("locked"):
+                source = source.replace("<", "&lt;")  # the student's text: no markup of theirs runs
+            new = nbformat.v4.new_markdown_cell(source)
+        elif cell.cell_type == "code":
+            new = nbformat.v4.new_code_cell(source)
+        else:
+            new = nbformat.v4.new_raw_cell(source)
+        if gid in boxes:
+            new.metadata["nnmath_box"] = f'<a id="q-{html.escape(cells.question_of(gid))}"></a>' + boxes[gid]
+        nb.cells.append(new)
+    return nb
+
+
+def mathjax_source() -> str:
+    """MathJax 3 (TeX input, SVG output: no font files), from the pinned django-static-mathjax."""
+    import mathjax
+
+    return (Path(mathjax.__file__).parent / "static" / "mathjax" / "es5" / "tex-svg.js").read_text(
+        encoding="utf-8")
+
+
+def to_html(nb, title: str, summary: str = "") -> str:
+    """``nb`` as JupyterLab shows it (nbconvert's lab template), with typeset maths, offline."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="nnmath_feedback",
+                            extra_template_basedirs=[str(Path(__file__).parent / "templates")],
+                            exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nb, resources={
+        "metadata": {"name": title}, "nnmath_mathjax": mathjax_source(), "nnmath_css": _CSS,
+        "nnmath_summary": summary})
+    return body
+
+
 def render_html(student: str, assignment: str, notebook: str, root=None) -> str:
-    """The feedback page of one student's notebook (a complete HTML document)."""
+    """The feedback page of one student's notebook (a complete HTML document).
+
+    The score table in notebook order on top, then the student's notebook rendered as
+    JupyterLab would (markdown, typeset maths, highlighted code; no outputs), each question's
+    box (score, status, the named mistake and its explanation, the checker's message) under
+    the cell that scores it. Raises :class:`FeedbackLeak` when the final HTML fails
+    :func:`leaks`.
+    """
     root = course_root(root)
     result = rs.read_result(assignment, student, root) or rs.new_result(
         student, assignment, "missing", reason="not graded yet")
     questions = result.get("questions", {})
-    score, max_score = rs.totals(result)
-    out = ["<!DOCTYPE html><html><head><meta charset='utf-8'>",
-           f"<title>Feedback {html.escape(assignment)} — {html.escape(student)}</title>",
-           f"<style>{_CSS}</style></head><body>",
-           f"<h1>{html.escape(assignment)}: feedback for {html.escape(student)}</h1>",
-           f"<p>Score: <b>{score:g} / {max_score:g}</b>; status: {html.escape(result['status'])}"]
-    if result.get("reason") and result["status"] != "graded":
-        out.append(f" — {html.escape(sanitize_text(result['reason']))}")
-    out.append("</p><table><tr><th>question</th><th>score</th><th>status</th></tr>")
-    for name, q in questions.items():
-        out.append(f"<tr><td>{html.escape(name)}</td><td>{q['score']:g} / {q['max_score']:g}"
-                   f"</td><td>{html.escape(q['status'])}</td></tr>")
-    out.append("</table>")
+    release_path = root / "release" / assignment / f"{notebook}.ipynb"
+    release_nb, _ = _read_notebook(release_path)
+    order = _question_order(release_nb, questions)
+    summary = _summary(student, assignment, result, questions, order)
 
     sub = root / "submitted" / student / assignment / f"{notebook}.ipynb"
     nb, error = _read_notebook(sub) if sub.exists() else (None, "no submitted notebook")
-    shown = set()
     if nb is None:
-        out.append(f"<p><i>{html.escape(error)}</i></p>")
-    else:
-        release = _release_cells(assignment, notebook, root)
-        for cell in nb.cells:
-            meta = cells.nbgrader(cell)
-            gid = meta.get("grade_id")
-            source = cell.source
-            if gid in release and cells.nbgrader(release[gid]).get("locked"):
-                source = release[gid].source  # locked cells: what the course released
-            source = sanitize_text(source)
-            if cell.cell_type == "markdown":
-                out.append(f"<pre>{html.escape(source)}</pre>" if meta.get("solution")
-                           else f"<div>{html.escape(source)}</div>")
-            elif source.strip():
-                out.append(f"<pre>{html.escape(source)}</pre>")
-            question = None
-            if gid and (gid.startswith(cells.TEST_PREFIX) or cells.is_written_answer(gid)):
-                question = cells.question_of(gid)
-            if question and question not in shown:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"*{error}*")])
+    release = _release_cells(assignment, notebook, root)
+    boxes, shown = {}, set()
+    for cell in nb.cells:
+        gid = cells.grade_id(cell)
+        if gid and (gid.startswith(cells.TEST_PREFIX) or cells.is_written_answer(gid)):
+            question = cells.question_of(gid)
+            if question not in shown:
                 shown.add(question)
-                out.append(_question_box(question, questions.get(question)))
-    for name, q in questions.items():
-        if name not in shown:
-            out.append(_question_box(name, q))
-    out.append("</body></html>")
-    page = "\n".join(out)
+                boxes[gid] = _question_box(question, questions.get(question))
+    sanitized = feedback_notebook(nb, release, boxes)
+    rest = "".join(_question_box(name, questions[name]) for name in order if name not in shown)
+    if rest:
+        sanitized.cells.append(nbformat.v4.new_markdown_cell("**Questions whose cell was not found**"))
+        sanitized.cells[-1].metadata["nnmath_box"] = rest
+    page = to_html(sanitized, f"Feedback {assignment} — {student}", summary)
     found = leaks(page)
     if found:  # a message we could not sanitize: refuse to write it
         raise FeedbackLeak(f"feedback of {student}/{assignment} would leak {found}")

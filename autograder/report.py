@@ -5,7 +5,8 @@ disagree. For each assignment: a text table (question, max, n graded, mean, medi
 full marks, counts of errored/flagged/missing/pending) and the most frequent mistakes
 (question, mistake, students), plus one matplotlib figure (Agg backend) saved as
 ``<root>/reports/<assignment>.png``: the score distribution per question as stacked bars
-(0, partial, full, not graded) and a bar chart of the mistakes. The text goes to
+(0, partial, full, not graded), the distribution of the students' total scores, and a bar
+chart of the mistakes. The text goes to
 ``<root>/reports/<assignment>.txt``.
 """
 from __future__ import annotations
@@ -70,8 +71,23 @@ def format_report(assignment: str, rows) -> str:
     return "\n".join(parts)
 
 
+def student_totals(rows) -> list[float]:
+    """Each student's total score on the assignment, as a share of its maximum (0..1)."""
+    got, best = defaultdict(float), defaultdict(float)
+    for r in rows:
+        got[r["student"]] += r["score"] if r["status"] == "graded" else 0.0
+        best[r["student"]] += r["max_score"]
+    return [got[s] / best[s] if best[s] else 0.0 for s in sorted(got)]
+
+
 def plot(assignment: str, rows, path) -> Path:
-    """Save the figure of one assignment to ``path`` (PNG)."""
+    """Save the figure of one assignment to ``path`` (PNG).
+
+    Three panels: the scores per question (stacked bars: full, partial, zero, not graded), the
+    distribution of the students' total scores (the week's score distribution, in tenths of
+    the maximum), and the most frequent named mistakes. The legend sits above the bars and the
+    figure is saved with a tight bounding box, so nothing is clipped.
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -79,8 +95,8 @@ def plot(assignment: str, rows, path) -> Path:
 
     stats = question_stats(rows)
     mistakes = frequent_mistakes(rows)
-    fig, axes = plt.subplots(1, 2, figsize=(13, max(3.0, 0.45 * len(stats) + 1.5)),
-                             gridspec_kw={"width_ratios": [3, 2]})
+    fig, axes = plt.subplots(1, 3, figsize=(17, max(3.5, 0.45 * len(stats) + 2.0)),
+                             gridspec_kw={"width_ratios": [3, 2, 2]})
     ax = axes[0]
     names = [s["question"] for s in stats]
     full = [s["full"] for s in stats]
@@ -97,14 +113,25 @@ def plot(assignment: str, rows, path) -> Path:
     ax.set_yticks(list(y), names)
     ax.invert_yaxis()
     ax.set_xlabel("students")
-    ax.set_title(f"{assignment}: scores per question")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.9 / max(3, len(names))),
-              ncol=2, fontsize="small")
+    ax.set_title(f"{assignment}: scores per question", pad=34)
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, fontsize="small", frameon=False)
     ax.xaxis.get_major_locator().set_params(integer=True)
+
     ax = axes[1]
+    totals = student_totals(rows)
+    ax.hist([100 * t for t in totals], bins=[10 * i for i in range(11)], color="#4a6fa5",
+            edgecolor="white")
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("total score (% of the maximum)")
+    ax.set_ylabel("students")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    mean = 100 * sum(totals) / len(totals) if totals else float("nan")
+    ax.set_title(f"score distribution ({len(totals)} students, mean {mean:.0f} %)", pad=34)
+
+    ax = axes[2]
     if mistakes:
         labels = [f"{q}: {m}" for q, m, _ in mistakes]
-        ax.barh(range(len(labels)), [c for *_, c in mistakes], color="#4a6fa5")
+        ax.barh(range(len(labels)), [c for *_, c in mistakes], color="#8e5ea2")
         ax.set_yticks(range(len(labels)), labels, fontsize="small")
         ax.invert_yaxis()
         ax.set_xlabel("students")
@@ -112,12 +139,11 @@ def plot(assignment: str, rows, path) -> Path:
     else:
         ax.text(0.5, 0.5, "no named mistake", ha="center", va="center")
         ax.set_axis_off()
-    ax.set_title("most frequent mistakes")
+    ax.set_title("most frequent mistakes", pad=34)
     fig.tight_layout()
-    fig.subplots_adjust(bottom=min(0.45, 0.9 / max(3, len(names)) + 0.12))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=90, bbox_inches="tight", pad_inches=0.2)
     plt.close(fig)
     return path
 

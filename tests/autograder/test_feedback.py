@@ -1,11 +1,17 @@
-"""``autograder.feedback``: the student's code, scores and messages — no hidden tests, no reference."""
+"""``autograder.feedback``: the student's code, scores and messages — no hidden tests, no reference.
+
+The page is nbconvert's rendering of the sanitized notebook: its text is read through
+:func:`visible_text` (highlighted code is one ``<span>`` per token).
+"""
 from __future__ import annotations
+
+import re
 
 import nbformat
 import pytest
 
 from autograder import results as rs
-from autograder.feedback import FeedbackLeak, feedback, leaks, render_html, sanitize_text
+from autograder.feedback import FeedbackLeak, feedback, feedback_notebook, leaks, render_html, sanitize_text, to_html, visible_text
 from autograder.release import nbgrader_api
 from tests.autograder.conftest import CORRECT_ANSWERS, FIXTURE_ASSIGNMENT
 
@@ -49,14 +55,15 @@ def test_feedback_shows_code_scores_messages_and_no_hidden_tests(released_copy):
     paths = feedback([A], root=course.root)
     assert paths == [course.root / "feedback" / "alice" / A / f"{A}.html"]
     page = paths[0].read_text()
-    assert "STUDENT_MARKER" in page                         # their code
+    text = visible_text(page)
+    assert "STUDENT_MARKER" in text                         # their code
     assert "Reversing twice is the identity." in page       # their answer
     assert "1 / 2" in page and "no_stride_floor" in page    # score and mistake
     assert "expected 3, got 3.0" in page                    # checker message
-    assert "assert flip(np.array([1, 2, 3]))" in page      # visible test stays
+    assert "assert flip(np.array([1, 2, 3]))" in text      # visible test stays
     assert leaks(page) == []
     for bad in ("BEGIN HIDDEN", "solutions_lib", "check(", "slice(None, None, -1)"):
-        assert bad not in page
+        assert bad not in page and bad not in text
     # nbgrader's own files are in place for release/fetch, and nothing there leaks either
     folder = course.root / "feedback" / "alice" / A
     assert (folder / "timestamp.txt").exists()
@@ -88,3 +95,46 @@ def test_unsanitizable_message_is_refused(released_copy):
         "flip": rs.question(0, 1, message="raw: BEGIN SOLUTION leaked")}), course.root)
     with pytest.raises(FeedbackLeak):
         render_html("carl", A, A, course.root)
+
+
+def test_page_renders_markdown_maths_and_code_offline(released_copy):
+    """Headings and emphasis as HTML, the LaTeX left for the inlined MathJax, nothing fetched."""
+    course = released_copy
+    course.submit("dora", CORRECT_ANSWERS,
+                  markdown={"answer_flip": "**Twice** reversed: $\\mathbf a_{k-1-i}$ is $a_i$."})
+    rs.write_result(rs.new_result("dora", A, "graded", questions={
+        "answer_flip": rs.question(1, 1, "graded"), "conv_output_size": rs.question(2, 2),
+        "flip": rs.question(1, 1)}), course.root)
+    page = render_html("dora", A, A, course.root)
+    assert '<h1 id="Fixture-week"' in page and "# Fixture week" not in visible_text(page)
+    assert "<strong>Twice</strong>" in page and "**Twice**" not in page
+    assert "$\\mathbf a_{k-1-i}$" in page                    # MathJax typesets it in the browser
+    assert "window.MathJax" in page and len(page) > 1_000_000  # MathJax itself is in the page
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=", page)  # nothing loaded from outside
+    assert 'class="highlight' in page                          # code is highlighted
+    # the score table is in notebook order, whatever order the result stored
+    table = page[page.index('class="scores"'):page.index("</table>")]
+    assert [table.index(q) for q in ("flip", "conv_output_size", "answer_flip")] == sorted(
+        table.index(q) for q in ("flip", "conv_output_size", "answer_flip"))
+    # each question's box follows the cell that scores it
+    before, after = page.split('data-question="flip"', 1)
+    between = after.split('data-question="conv_output_size"', 1)[0]
+    assert "flip(np.array([1, 2, 3]))" in visible_text(before)
+    assert "conv_output_size(5, 3)" in visible_text(between)
+
+
+def test_leak_check_catches_a_hidden_test_or_reference_code_in_rendered_html():
+    """The final check reads the highlighted page: a hidden test or reference code that got past
+    sanitizing would be found there, token spans or not."""
+    def rendered(source):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+        return to_html(nb, "t")
+    assert "check(" in leaks(rendered('from checker import check\ncheck("flip", flip)\n'))
+    assert "BEGIN HIDDEN TESTS" in leaks(rendered("### BEGIN HIDDEN TESTS\nx = 1\n"))
+    assert "solutions_lib" in leaks(rendered("from solutions_lib import flip\n"))
+    assert "BEGIN SOLUTION" in leaks(rendered("### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n"))
+    assert leaks(rendered("y = flip(x)\n")) == []
+    # sanitizing first leaves none of them in the page
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        'x = 1\n### BEGIN HIDDEN TESTS\nfrom checker import check\ncheck("flip", flip)\n### END HIDDEN TESTS\n')])
+    assert leaks(to_html(feedback_notebook(nb, {}, {}), "t")) == []

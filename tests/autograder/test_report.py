@@ -61,3 +61,38 @@ def test_cli_report(released_copy):
                           str(released_copy.root)], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert "no_stride_floor" in out.stdout and f"{A}.png" in out.stdout
+
+
+def test_score_distribution_per_week(released_copy):
+    """The figure's middle panel: each student's total as a share of the maximum."""
+    from autograder.export import rows
+    from autograder.report import student_totals
+
+    _fill(released_copy.root)
+    totals = student_totals(rows([A], released_copy.root))
+    # 4 points per student: flip 1 + conv_output_size (2, 1, 0, 0, 2) + a pending answer; s6 errored
+    assert sorted(totals) == sorted([3 / 4, 2 / 4, 1 / 4, 1 / 4, 3 / 4, 0.0])
+
+
+def test_figure_keeps_its_legend_inside(released_copy, monkeypatch):
+    """The legend (clipped at the bottom before) lies inside the saved figure's bounding box."""
+    import matplotlib.figure
+
+    from autograder.export import rows
+    from autograder.report import plot
+
+    _fill(released_copy.root)
+    seen = {}
+    real = matplotlib.figure.Figure.savefig
+
+    def savefig(fig, *args, **kwargs):
+        renderer = fig.canvas.get_renderer()
+        box = fig.get_tightbbox(renderer)
+        legend = fig.axes[0].get_legend().get_window_extent(renderer).transformed(fig.dpi_scale_trans.inverted())
+        seen["inside"] = (legend.y0 >= box.y0 and legend.y1 <= box.y1 and legend.x0 >= box.x0)
+        seen["tight"] = kwargs.get("bbox_inches") == "tight"
+        return real(fig, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", savefig)
+    path = plot(A, rows([A], released_copy.root), released_copy.root / "reports" / "f.png")
+    assert path.exists() and seen == {"inside": True, "tight": True}

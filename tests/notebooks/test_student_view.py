@@ -18,39 +18,22 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from autograder import submissions as sb
+from tests.browser.lab import SCREENSHOTS, chromium_browser, free_port, wait_until_up
 from tests.notebooks import harness
 
 pytestmark = pytest.mark.xdist_group("student_view")
 
 RELEASE = harness.ROOT / "release"
 WEEKS = sorted(p.name for p in RELEASE.iterdir() if (p / f"{p.name}.ipynb").is_file()) if RELEASE.is_dir() else []
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 RUN_ALL_TIMEOUT_MS = 120_000
-
-
-def _chromium() -> str:
-    path = os.environ.get("NNMATH_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not path:
-        pytest.fail("no Chromium: install Debian's package (`apt-get install chromium`; `make test` does it as root) "
-                    "or set NNMATH_CHROMIUM to its path")
-    return path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +47,7 @@ def lab(tmp_path_factory):
         for extra in (RELEASE / week).iterdir():
             if extra.is_file() and extra.suffix != ".ipynb":
                 shutil.copy(extra, folder / extra.name)
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     home = tmp_path_factory.mktemp("jupyter_home")
     # a student's JupyterLab that never asks for or fetches news (this machine has no internet)
     settings = home / "user-settings" / "@jupyterlab" / "apputils-extension"
@@ -85,16 +68,9 @@ def lab(tmp_path_factory):
          "--LabApp.expose_app_in_browser=True", f"--LabApp.user_settings_dir={home / 'user-settings'}"],
         env=env, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                log.close()
-                pytest.fail(f"JupyterLab did not start:\n{(home / 'lab.log').read_text()[-3000:]}")
-            time.sleep(0.3)
+    # a generous bound that says what it waited for (JupyterLab importing its extensions on a
+    # loaded machine took over 60 s)
+    wait_until_up(url, token, server, home / "lab.log", "the student-view JupyterLab")
     try:
         yield url, token, folder
     finally:
@@ -108,13 +84,8 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=_chromium(), args=CHROMIUM_FLAGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium_browser() as b:
+        yield b
 
 
 # JavaScript run in the page, on the notebook open in the main area (its model, not the DOM:
@@ -167,7 +138,8 @@ def _first_control(notebook):
 @pytest.mark.parametrize("week", WEEKS)
 def test_release_notebook_runs_and_its_widget_responds_in_jupyterlab(week, lab, browser, tmp_path):
     url, token, _ = lab
-    shots = Path(os.environ.get("NNMATH_SCREENSHOT_DIR", tmp_path))
+    shots = SCREENSHOTS          # screenshots/ of the checkout (NNMATH_SCREENSHOT_DIR to move it)
+    shots.mkdir(parents=True, exist_ok=True)
     shots.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
