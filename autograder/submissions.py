@@ -30,7 +30,8 @@ from autograder import cells
 from solutions_lib.grading import catalogue
 
 _MARKERS = re.compile(r"^[ \t]*#+[ \t]*(BEGIN|END) SOLUTION[^\n]*\n?", re.M)
-_MD_MARKERS = re.compile(r"^[ \t]*=*[ \t]*(BEGIN|END) SOLUTION[^\n]*\n?", re.M)
+#: in markdown, nbgrader's markers are headings (``### BEGIN SOLUTION``) or bare/``===`` lines
+_MD_MARKERS = re.compile(r"^[ \t]*(?:#+|=*)[ \t]*(BEGIN|END) SOLUTION[^\n]*\n?", re.M)
 
 
 @dataclass

@@ -9,7 +9,8 @@ mistaken implementations of the catalogue (:mod:`solutions_lib.grading.catalogue
 
 Classes are tested alone: a layer gets a driver-made optimizer (:class:`DriverSGD`), a
 ``SequentialNet`` is built from driver-made layers (:class:`DriverLinear`), so a student's
-class never depends on their other classes.
+class never depends on their other classes. A function that composes earlier exercises runs
+with correct versions of them in its globals (:func:`drive_composed`).
 Week 6's graphs (``Var``, ``reverse_schedule``, ``backward``, …) have their drivers in
 :mod:`checker.graph_drivers`, registered below.
 
@@ -132,16 +133,75 @@ def drive_layer(obj, args, kwargs):
 def drive_optimizer(obj, args, kwargs):
     """SGD/Momentum: construct with ``kwargs["ctor"]``, ``update`` once per list of grads.
 
-    ``args = [params, steps]`` with ``steps`` a list of gradient lists. Returns the very
-    arrays that were passed in ``params`` (the update must happen in place).
+    ``args = [params, steps]`` with ``steps`` a list of gradient lists. The update is handed
+    the very gradient arrays of ``steps`` (copies made by :func:`run`), so whatever it does
+    to them is seen. Returns ``{"params": the arrays passed as params after every update
+    (the update must happen in place), "grads": the gradient arrays after the updates (an
+    optimizer reads its gradients, it must not change them)}``.
     """
     params, steps = args
     opt = obj(**kwargs["ctor"])
     arrays = [_array(p, dtype=float) for p in params]
     work = list(arrays)
     for grads in steps:
-        opt.update(work, [_array(g, dtype=float) for g in grads])
-    return [a.copy() for a in arrays]
+        opt.update(work, list(grads))
+    return {"params": [a.copy() for a in arrays], "grads": [[_snap(g) for g in grads] for grads in steps]}
+
+
+class DriverCountingSGD:
+    """A stateful optimizer for the copy test: its ``t``-th update steps by ``-eta * t * g``.
+
+    A layer that keeps its own copy of the optimizer it is given counts its own updates; two
+    layers sharing one object would count each other's.
+    """
+
+    def __init__(self, eta):
+        self.eta = eta
+        self.t = 0
+
+    def update(self, params, grads):
+        self.t += 1
+        for p, g in zip(params, grads):
+            p -= self.eta * self.t * _asarray(g)
+
+
+def drive_layer_shared_optimizer(obj, args, kwargs):
+    """Two DenseLayers handed ONE :class:`DriverCountingSGD`; each must step with its own copy.
+
+    ``args = [x, delta, W, b]``; ``kwargs = {"ctor": [...], "activation", "eta", "rounds"}``.
+    Both layers start from ``W``, ``b``; every round does forward, backward, ``update`` of the
+    first layer, then of the second. Returns both layers' ``W`` after every round.
+    """
+    x, delta, W, b = args
+    opt = DriverCountingSGD(kwargs["eta"])
+    layers = [obj(*kwargs["ctor"], activation=kwargs["activation"], optimizer=opt) for _ in range(2)]
+    history = []
+    for layer in layers:
+        layer.W = _array(W, dtype=float)
+        layer.b = _array(b, dtype=float)
+    for _ in range(kwargs["rounds"]):
+        for layer in layers:
+            layer.forward(x)
+            layer.backward(delta)
+            layer.update()
+        history.append([_snap(layer.W) for layer in layers])
+    return history
+
+
+def drive_layer_init(obj, args, kwargs):
+    """DenseLayer's initial weights, as statistics (the draw order is the student's own).
+
+    ``args = []``; ``kwargs = {"ctor": [n_in, n_out], "activation", "seed"}`` with a large layer.
+    Returns ``(W shape, b shape, std(W) * sqrt(n_in) rounded to 0.1, mean(W) / std(W) rounded
+    to 0.1, max |b|)``: 1.0 for N(0, 1/n_in), 1.4 for N(0, 2/n_in).
+    """
+    n_in = kwargs["ctor"][0]
+    layer = obj(*kwargs["ctor"], activation=kwargs["activation"], optimizer=DriverSGD(0.1),
+                rng=np.random.default_rng(kwargs["seed"]))
+    W, b = _asarray(layer.W, dtype=float), _asarray(layer.b, dtype=float)
+    std = float(W.std())
+    return (tuple(W.shape), tuple(b.shape), round(std * float(np.sqrt(n_in)), 1),
+            round(float(W.mean()) / max(std, 1e-300), 1) + 0.0, float(np.max(np.abs(b))))
 
 
 def drive_sequential(obj, args, kwargs):
@@ -149,8 +209,9 @@ def drive_sequential(obj, args, kwargs):
 
     ``args = [x, y, Ws, bs]``; ``kwargs = {"loss", "eta", "epochs", "activations"}``.
     Returns a dict: forward output, loss and delta of ``loss_and_delta``, ``backward``'s
-    result and every layer's ``dW``, ``db``; then the losses of ``train`` (one minibatch
-    of the whole set per epoch) and the weights after training.
+    result and every layer's ``dW``, ``db``; then the losses of ``train`` (minibatches of
+    ``kwargs.get("batch_size", len(x))``, the last one partial where it does not divide
+    ``len(x)``) and the weights after training.
     """
     x, y, Ws, bs = args
     acts = kwargs["activations"]
@@ -167,7 +228,8 @@ def drive_sequential(obj, args, kwargs):
     grads = [(_snap(l.dW), _snap(l.db)) for l in ls]
     ls2 = layers()
     net2 = obj(ls2, loss=kwargs["loss"])
-    losses = net2.train(x, y, batch_size=len(x), epochs=kwargs["epochs"], rng=np.random.default_rng(0))
+    batch_size = kwargs.get("batch_size", len(x))
+    losses = net2.train(x, y, batch_size=batch_size, epochs=kwargs["epochs"], rng=np.random.default_rng(0))
     losses = [float(v) for v in losses]
     return {"forward": out, "loss": loss, "delta": delta, "backward": dx, "grads": grads,
             "train_losses": losses, "trained_W": [l.W.copy() for l in ls2]}
@@ -253,6 +315,71 @@ class DriverMaskLayer:
         pass
 
 
+def _given_flip(a):
+    a = _asarray(a, dtype=float)
+    return a[(slice(None, None, -1),) * a.ndim].copy()
+
+
+def _given_correlate_valid(x, k):
+    """'Valid' cross-correlation of week 4's given helper: ``x.ndim == k.ndim``, output ``n_i - k_i + 1``."""
+    x, k = _asarray(x, dtype=float), _asarray(k, dtype=float)
+    if x.ndim != k.ndim or any(kk > xx for kk, xx in zip(k.shape, x.shape)):
+        raise ValueError(f"kernel {k.shape} does not fit inside x {x.shape}")
+    return np.tensordot(np.lib.stride_tricks.sliding_window_view(x, k.shape), k, axes=k.ndim)
+
+
+def _given_convolve_valid(x, f):
+    return _given_correlate_valid(x, _given_flip(f))
+
+
+def _given_backward_filters(w):
+    """Week 4's ``backward_filters``, correct: channels swapped, each slice rotated by 180°."""
+    w = _asarray(w, dtype=float)
+    if w.ndim != 4:
+        raise ValueError(f"w must have shape (kh, kw, C_in, C_out), got {w.shape}")
+    return np.transpose(w[::-1, ::-1], (0, 1, 3, 2)).copy()
+
+
+#: the building blocks a composed exercise may call, by name: while its driver runs the student's
+#: function, these (correct) versions stand in for the notebook's, so a mistake in one exercise
+#: is not charged again to the exercise that composes it
+BUILDING_BLOCKS = {"flip": _given_flip, "correlate_valid": _given_correlate_valid,
+                   "convolve_valid": _given_convolve_valid, "backward_filters": _given_backward_filters}
+
+
+class _building_blocks:
+    """Context: :data:`BUILDING_BLOCKS` in place of the same names in ``obj``'s globals, restored after
+    (the reference library's modules are left alone; the catalogue's mistakes, student code
+    written in a module, get them as a notebook does)."""
+
+    def __init__(self, obj):
+        g = getattr(obj, "__globals__", None)
+        name = g.get("__name__", "") if isinstance(g, dict) else ""
+        name = name if isinstance(name, str) else ""
+        reference = name.split(".")[0] == "solutions_lib" and not name.startswith("solutions_lib.grading.weeks.")
+        ok = isinstance(g, dict) and not reference
+        self.globals = g if ok else None
+        self.saved = {}
+
+    def __enter__(self):
+        if self.globals is not None:
+            self.saved = {k: self.globals[k] for k in BUILDING_BLOCKS if k in self.globals}
+            self.globals.update(BUILDING_BLOCKS)
+
+    def __exit__(self, *exc):
+        if self.globals is not None:
+            for k in BUILDING_BLOCKS:
+                self.globals.pop(k, None)
+            self.globals.update(self.saved)
+
+
+def drive_composed(obj, args, kwargs):
+    """A function that composes earlier exercises: ``obj(*args, **kwargs)`` with the
+    :data:`BUILDING_BLOCKS` in its globals (week 4's ``conv2d_input_gradient``)."""
+    with _building_blocks(obj):
+        return obj(*args, **kwargs)
+
+
 def drive_expected_output(obj, args, kwargs):
     """``expected_output(layer, a, trials)`` with a :class:`DriverMaskLayer`.
 
@@ -266,8 +393,11 @@ DRIVERS = {
     "dropout": drive_dropout,
     "expected_output": drive_expected_output,
     "call": drive_call,
+    "composed": drive_composed,
     "grad_w1111": drive_grad_w1111,
     "layer": drive_layer,
+    "layer_init": drive_layer_init,
+    "layer_shared_optimizer": drive_layer_shared_optimizer,
     "optimizer": drive_optimizer,
     "sequential": drive_sequential,
 }
@@ -275,6 +405,10 @@ DRIVERS = {
 from .graph_drivers import DRIVERS as _GRAPH_DRIVERS  # noqa: E402  (week 6; see that module)
 
 DRIVERS.update(_GRAPH_DRIVERS)
+
+from .capstone_drivers import DRIVERS as _CAPSTONE_DRIVERS  # noqa: E402  (week 8; see that module)
+
+DRIVERS.update(_CAPSTONE_DRIVERS)
 
 
 def run(obj, case):

@@ -21,6 +21,7 @@ _EXPORTS = {
     "convolve_valid": "convolution",
     "sobel_laplace_responses": "convolution",
     "kernel_gradient": "convolution",
+    "conv2d_input_gradient": "convolution",
     "SHEET002_IMAGE": "convolution",
     "SHEET002_FILTERS": "convolution",
     # volume sizes: week 2
@@ -87,6 +88,7 @@ _EXPORTS = {
     # metrics: week 8
     "confusion_matrix": "metrics",
     "precision_recall": "metrics",
+    "train_network": "capstone",
     # gradient checking
     "numerical_gradient": "gradcheck",
     "relative_error": "gradcheck",

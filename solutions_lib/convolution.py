@@ -120,3 +120,34 @@ def kernel_gradient(a, delta):
     if delta.shape[0] > a.shape[0] or delta.shape[1] > a.shape[1] or delta.size == 0:
         raise ValueError(f"delta {delta.shape} does not fit the input {a.shape}")
     return convolve_valid(flip(a), delta)
+
+
+def conv2d_input_gradient(delta, w):
+    """``∂C/∂x`` of a conv layer at stride 1 without padding, composed as sheet 003 task 2 does it.
+
+    The delta, zero-padded by ``kh - 1`` rows and ``kw - 1`` columns on each side, is
+    cross-correlated with the backward filters (channels swapped, rotated 180°), summing over
+    the delta's channels: ``dx[n, :, :, c] = Σ_k pad(δ)[n, :, :, k] ⋆ backward_filters(w)[:, :, k, c]``.
+    Equal to the ``dx`` of ``conv2d_backward(delta, x, w)`` (week 4's graded composition).
+
+    Parameters
+    ----------
+    delta : ndarray, shape (N, H_out, W_out, C_out)
+    w : ndarray, shape (kh, kw, C_in, C_out)
+
+    Returns
+    -------
+    ndarray, shape (N, H_out + kh - 1, W_out + kw - 1, C_in)
+    """
+    from solutions_lib.conv2d import backward_filters
+
+    delta, w = np.asarray(delta, dtype=float), np.asarray(w, dtype=float)
+    if delta.ndim != 4 or w.ndim != 4:
+        raise ValueError(f"delta must be (N, H_out, W_out, C_out) and w (kh, kw, C_in, C_out); "
+                         f"got {delta.shape} and {w.shape}")
+    if delta.shape[3] != w.shape[3]:
+        raise ValueError(f"shape mismatch: delta has {delta.shape[3]} channels but w has {w.shape[3]} filters")
+    kh, kw, c_in, _ = w.shape
+    back = backward_filters(w)                                               # (kh, kw, C_out, C_in)
+    padded = np.pad(delta, ((0, 0), (kh - 1, kh - 1), (kw - 1, kw - 1), (0, 0)))
+    return np.stack([correlate_valid(padded, back[None, :, :, :, c])[..., 0] for c in range(c_in)], axis=-1)

@@ -68,8 +68,14 @@ class SequentialNet:
     def train(self, x, y, batch_size, epochs, rng=None):
         """Minibatch training; returns the mean loss of each epoch.
 
-        Each epoch shuffles the examples with ``rng``; each minibatch does forward, loss,
-        backward and ``update()`` of every layer.
+        Each epoch shuffles the examples with ``rng.permutation(N)`` and cuts the order into
+        minibatches of ``batch_size`` (the last one smaller when ``batch_size`` does not divide
+        ``N``); each minibatch does forward, loss, backward and ``update()`` of every layer.
+
+        The epoch loss is the mean loss over the epoch's *examples*: each minibatch's (mean)
+        loss weighted by its size, ``Σ_b |b| L_b / N``. Every example counts once, as in the
+        full-batch loss it equals when one minibatch holds them all; a plain mean of the
+        minibatch losses would count the examples of a partial last minibatch more.
 
         Parameters
         ----------

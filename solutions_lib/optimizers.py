@@ -1,4 +1,8 @@
-"""Parameter update rules (week 3, sheet 004 eq. 30-31)."""
+"""Parameter update rules (week 3, sheet 004 eq. 30-31).
+
+Both optimizers change the parameter arrays in place (a layer keeps references to them) and
+never change the gradient arrays they are handed.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -27,7 +31,10 @@ class SGD:
         self.eta = float(eta)
 
     def update(self, params, grads) -> None:
-        """Change every array of ``params`` in place by ``-eta`` times the matching gradient."""
+        """Change every array of ``params`` in place by ``-eta`` times the matching gradient.
+
+        ``grads`` is only read: a layer's ``dW``, ``db`` keep their values after the step.
+        """
         _check(params, grads)
         for p, g in zip(params, grads):
             p -= self.eta * np.asarray(g)
@@ -56,7 +63,7 @@ class Momentum:
         self.m = None
 
     def update(self, params, grads) -> None:
-        """Advance the moving averages and change ``params`` in place."""
+        """Advance the moving averages and change ``params`` in place; ``grads`` is only read."""
         _check(params, grads)
         if self.m is None:
             self.m = [np.zeros(np.shape(p)) for p in params]

@@ -7,7 +7,10 @@ and that module is the one place for the week's grading knowledge:
   dicts (:func:`case`, :func:`error`), registered with ``@week.cases("name", ...)``;
 - the **typical mistakes**: real functions (or classes), one bug each, registered with
   ``@week.mistake("explanation")`` and named ``<graded name>__<mistake key>``
-  (``def flip__only_first_axis(a): ...``);
+  (``def flip__only_first_axis(a): ...``). The visible test of the name's question must catch
+  every mistake (``tests/notebooks/weekly.py`` checks it), unless the mistake is registered with
+  ``stays_hidden="why"``: the reason the visible test must not catch it (catching it would hand
+  out the answer, say) — the one place that fact and its reason are written;
 - **one correct alternative** per graded name, written differently from the reference
   (loops where it vectorises, another formula), registered with ``@week.alternative`` under
   the graded name itself (``def flip(a): ...``).
@@ -76,6 +79,8 @@ class Mistake(NamedTuple):
     key: str
     message: str
     impl: Callable
+    #: ``None``: the visible test catches this mistake; else why only the hidden cases do
+    stays_hidden: str | None = None
 
     @property
     def source(self) -> str:
@@ -102,15 +107,22 @@ class Week:
             return fn
         return register
 
-    def mistake(self, message: str):
-        """Register a function or class named ``<graded name>__<key>`` as a typical mistake."""
+    def mistake(self, message: str, stays_hidden: str | None = None):
+        """Register a function or class named ``<graded name>__<key>`` as a typical mistake.
+
+        ``stays_hidden``: why the question's visible test must not catch this mistake (left
+        ``None``, the visible test must catch it).
+        """
+        if stays_hidden is not None and not stays_hidden.strip():
+            raise ValueError(f"{self.id}: stays_hidden needs the reason, not an empty text")
+
         def register(obj):
             name, sep, key = obj.__name__.partition("__")
             if not sep or not key:
                 raise ValueError(f"{self.id}: a mistake is named <graded name>__<key>, not {obj.__name__!r}")
             if any(m.key == key for m in self.mistakes.get(name, [])):
                 raise ValueError(f"{self.id}: mistake {key!r} of {name!r} registered twice")
-            self.mistakes.setdefault(name, []).append(Mistake(key, message, obj))
+            self.mistakes.setdefault(name, []).append(Mistake(key, message, obj, stays_hidden))
             return obj
         return register
 

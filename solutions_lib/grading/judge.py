@@ -1,4 +1,10 @@
-"""The verdict on one name: reference vs student outcomes, and mistake naming (verifier only)."""
+"""The verdict on one name: reference vs student outcomes, and mistake naming (verifier only).
+
+A failure message reads first line first: ``<name>: case i of n fails: <what is wrong>`` in at most
+:data:`FIRST_LINE` characters (nbgrader cuts long lines, and a calm validate shows only that
+line); the case's description, the full comparison with its arrays, the inputs, the count of
+failing cases and the likely mistake follow on their own lines.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -11,6 +17,28 @@ from .verdict import Verdict
 
 #: at most this many failing cases are used to name a mistake
 _MAX_FAILING = 4
+
+#: the longest first line of a verdict's message
+FIRST_LINE = 79
+
+
+def first_line(text: str, limit: int = FIRST_LINE) -> str:
+    """``text`` if it fits in ``limit`` characters, else cut at its last clause boundary
+    (``"; "``, ``": "``, ``", "``, a space) that leaves at least half of it, and ``...`` added."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 3]
+    for sep in ("; ", ": ", ", ", " "):
+        k = cut.rfind(sep)
+        if k >= limit // 2:
+            return cut[:k].rstrip(":;, ") + "..."
+    return cut + "..."
+
+
+def _message(headline: str, *details: str) -> str:
+    """A message: the headline shortened to one line, then the non-empty details, one a line."""
+    return "\n".join([first_line(headline), *(d for d in details if d)])
 
 
 def outcome(obj, case):
@@ -36,7 +64,7 @@ def _inputs_text(case) -> str:
         if size > 12:
             continue
         parts.append(f"arg {i + 1} = {short(a, 120)}")
-    return ("; inputs: " + "; ".join(parts)) if parts else ""
+    return ("inputs: " + "; ".join(parts)) if parts else ""
 
 
 def failure(case, ref, student) -> str | None:
@@ -61,8 +89,8 @@ def failure(case, ref, student) -> str | None:
     return None
 
 
-def _desc(name, i, n, case):
-    return f"{name}: case {i + 1} of {n} ({case['desc']})"
+def _case(i, case):
+    return f"case {i + 1}: {case['desc']}"
 
 
 def judge(name: str, reference, student_results: list, flags: list) -> Verdict:
@@ -73,13 +101,15 @@ def judge(name: str, reference, student_results: list, flags: list) -> Verdict:
     if flags:
         text = "; ".join(str(f) for f in flags)
         return Verdict(name, False, "reference_used",
-                       f"{name}: flagged: {text}. Graded code must not use the course's reference library.", n)
+                       _message(f"{name}: graded code must not use the course's reference library",
+                                f"flagged: {text}"), n)
     if len(student_results) != n:
-        return Verdict(name, False, None, f"{name}: expected results for {n} cases, got {len(student_results)}", n)
+        return Verdict(name, False, None, _message(f"{name}: expected results for {n} cases, "
+                                                   f"got {len(student_results)}"), n)
     from .properties import PROPERTY_CHECKS
 
     failing = []
-    first = None
+    first = None      # (index of the first failing case, why, inputs text)
     named = None
     for i, (case, res) in enumerate(zip(cases, student_results)):
         prop = PROPERTY_CHECKS.get(case["driver"])
@@ -92,19 +122,20 @@ def judge(name: str, reference, student_results: list, flags: list) -> Verdict:
             if why:
                 failing.append(i)
                 if first is None:
-                    first, named = f"{_desc(name, i, n, case)}: {why}", key
+                    first, named = (i, why, ""), key
             continue
         ref = outcome(reference, case)
         if case["expect_error"] and not (ref[0] == "raised" and ref[3]):
             continue  # the reference accepts this input: not graded
         if ref[0] == "raised" and not case["expect_error"]:
-            return Verdict(name, False, None, f"{_desc(name, i, n, case)}: internal error of the grader: the "
-                           f"reference raised {ref[1]}: {ref[2]} (tell your instructor)", n)
+            return Verdict(name, False, None, _message(
+                f"{name}: internal error of the grader (tell your instructor)", _case(i, case),
+                f"the reference raised {ref[1]}: {ref[2]}"), n)
         why = failure(case, ref, res)
         if why:
             failing.append(i)
             if first is None:
-                first = f"{_desc(name, i, n, case)}: {why}{_inputs_text(case)}"
+                first = (i, why, _inputs_text(case))
     if first is None:
         return Verdict(name, True, None, f"{name}: {n} cases passed", n)
     mistake = None
@@ -116,9 +147,12 @@ def judge(name: str, reference, student_results: list, flags: list) -> Verdict:
         if all(same_outcome(_strip(outcome(m.impl, cases[i])), _strip(student_results[i])) for i in used):
             mistake = m
             break
-    message = f"{first}\n{len(failing)} of {n} cases fail."
-    if mistake is not None:
-        message += f"\nLikely mistake: {mistake.key}: {mistake.message}"
+    i, why, inputs = first
+    headline = f"{name}: case {i + 1} of {n} fails: {why}"
+    whole = first_line(headline) == " ".join(headline.split())
+    message = _message(headline, _case(i, cases[i]), "" if whole else why, inputs,
+                       f"{len(failing)} of {n} cases fail.",
+                       mistake and f"Likely mistake: {mistake.key}: {mistake.message}")
     return Verdict(name, False, mistake.key if mistake else None, message, n)
 
 

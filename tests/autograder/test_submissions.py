@@ -84,3 +84,17 @@ def test_sample_class_and_write(released_copy):
     assert path == c.root / "submitted" / "reference" / A / f"{A}.ipynb"
     assert (path.parent / "timestamp.txt").exists()
     assert json.loads(path.read_text())["cells"]
+
+
+@pytest.mark.parametrize("begin,end", [("### BEGIN SOLUTION", "### END SOLUTION"),
+                                       ("BEGIN SOLUTION", "END SOLUTION"),
+                                       ("=== BEGIN SOLUTION ===", "=== END SOLUTION ===")])
+def test_markdown_answers_lose_their_solution_markers(tmp_path, begin, end):
+    """A filled-in written answer reads as the student's text: no "### BEGIN SOLUTION" heading."""
+    meta = {"nbgrader": {"grade_id": "answer_x", "solution": True, "grade": True, "points": 1,
+                         "locked": False, "schema_version": 3}}
+    answer = "Flipping twice reverses **every axis** twice.\n\n### A heading of the answer\nkept."
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"{begin}\n{answer}\n{end}\n", metadata=meta)])
+    nbformat.write(nb, tmp_path / "source.ipynb")
+    got = sb.reference_answers(tmp_path / "source.ipynb")["answer_x"]
+    assert got.strip() == answer and "SOLUTION" not in got

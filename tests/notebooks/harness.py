@@ -119,3 +119,73 @@ def grade_submissions(week: str, submissions: dict[str, dict[str, str]], jobs: i
         return out
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def release_notebook_path(week: str) -> Path:
+    """The generated student release of ``week`` (``release/<week>/<week>.ipynb``)."""
+    return ROOT / "release" / week / f"{week}.ipynb"
+
+
+def release_from_source(week: str) -> nbformat.NotebookNode:
+    """The source notebook of ``week`` as students get it, made in memory with nbgrader's own
+    preprocessors (solutions cleared, hidden tests removed)."""
+    from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+    nb = nbformat.read(source_notebook_path(week), as_version=4)
+    nb, _ = ClearSolutions().preprocess(nb, {})
+    nb, _ = ClearHiddenTests().preprocess(nb, {})
+    return nb
+
+
+def run_all(path: Path | str, timeout: int = 120) -> tuple[nbformat.NotebookNode, int | None]:
+    """Run the notebook at ``path`` as JupyterLab's *Run All* does: top to bottom, stopping at
+    the first cell that raises. Returns the notebook (outputs of the cells that ran) and the
+    index of the cell that raised (``None`` if none did)."""
+    from nbclient.exceptions import CellExecutionError
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    try:
+        client.execute()
+    except CellExecutionError:
+        failed = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+                  and any(o.output_type == "error" for o in c.get("outputs", []))]
+        return nb, failed[0]
+    return nb, None
+
+
+class Kernel:
+    """One live kernel running cells one at a time (``with Kernel(folder) as k: k.run(src)``).
+
+    :meth:`run` executes a source as a code cell and returns that cell, outputs included; an
+    error is recorded in the outputs, never raised (see :func:`raised`).
+    """
+
+    def __init__(self, folder: Path | str, timeout: int = 120):
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        self._client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+                                      resources={"metadata": {"path": str(folder)}})
+        self._context = None
+
+    def __enter__(self) -> Kernel:
+        self._context = self._client.setup_kernel()
+        self._context.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self._context.__exit__(*exc)
+
+    def run(self, source: str) -> nbformat.NotebookNode:
+        cell = nbformat.v4.new_code_cell(source)
+        self._client.nb.cells.append(cell)
+        self._client.execute_cell(cell, len(self._client.nb.cells) - 1)
+        return cell
+
+
+def raised(cell) -> str | None:
+    """The ``"Name: message"`` of the exception an executed code cell raised, or ``None``."""
+    for o in cell.get("outputs", []):
+        if o.output_type == "error":
+            return f"{o.ename}: {o.evalue}"
+    return None

@@ -12,3 +12,4 @@ pytestmark = pytest.mark.xdist_group(WEEK)
 
 class TestW03DenseBackprop(WeeklyNotebookTests):
     week = WEEK
+    run_all_coverage = True

@@ -12,3 +12,4 @@ pytestmark = pytest.mark.xdist_group(WEEK)
 
 class TestW04KernelGradient(WeeklyNotebookTests):
     week = WEEK
+    run_all_coverage = True

@@ -98,3 +98,26 @@ def test_kernel_gradient_rejects_bad_shapes():
         kernel_gradient(np.ones((3, 3, 1)), np.ones((2, 2)))
     with pytest.raises(ValueError):
         kernel_gradient(np.ones((3, 3)), np.ones((4, 2)))
+
+
+@pytest.mark.parametrize("n,h,w,c_in,kh,kw,c_out", [(1, 4, 4, 1, 2, 2, 1), (2, 5, 6, 2, 3, 2, 3), (1, 3, 3, 3, 3, 3, 2)])
+def test_conv2d_input_gradient_is_the_dx_of_the_layer(n, h, w, c_in, kh, kw, c_out):
+    """The composition (padded delta ⋆ backward filters) against conv2d_backward's dx and finite differences."""
+    from solutions_lib import conv2d_backward, conv2d_forward, conv2d_input_gradient
+
+    rng = np.random.default_rng(h * w + c_out)
+    x, wt = rng.normal(size=(n, h, w, c_in)), rng.normal(size=(kh, kw, c_in, c_out))
+    delta = rng.normal(size=(n, h - kh + 1, w - kw + 1, c_out))
+    dx = conv2d_input_gradient(delta, wt)
+    np.testing.assert_allclose(dx, conv2d_backward(delta, x, wt)[0], rtol=1e-12, atol=1e-12)
+    num = numerical_gradient(lambda x_: np.sum(delta * conv2d_forward(x_, wt, np.zeros(c_out))), x)
+    assert relative_error(dx, num) < 1e-8
+
+
+def test_conv2d_input_gradient_bad_input():
+    from solutions_lib import conv2d_input_gradient
+
+    with pytest.raises(ValueError, match="channels"):
+        conv2d_input_gradient(np.zeros((1, 2, 2, 3)), np.zeros((2, 2, 1, 2)))
+    with pytest.raises(ValueError):
+        conv2d_input_gradient(np.zeros((2, 2, 3)), np.zeros((2, 2, 1, 3)))

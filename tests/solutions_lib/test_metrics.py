@@ -46,3 +46,19 @@ def test_bad_input():
         confusion_matrix(np.array([0, 1]), np.array([0]), 3)
     with pytest.raises(ValueError, match="square"):
         precision_recall(np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_precision_recall_against_loop_with_empty_rows_and_columns(seed):
+    """Random matrices with some classes never predicted (zero column) and some never occurring
+    (zero row): the loop's 0/0 -> 0 convention, everywhere else the plain quotient."""
+    rng = np.random.default_rng(seed)
+    k = 6
+    cm = rng.integers(0, 5, (k, k))
+    cm[:, rng.integers(0, k)] = 0
+    cm[rng.integers(0, k), :] = 0
+    p, r = precision_recall(cm)
+    for c in range(k):
+        col, row = sum(cm[a, c] for a in range(k)), sum(cm[c, b] for b in range(k))
+        assert p[c] == (cm[c, c] / col if col else 0.0)
+        assert r[c] == (cm[c, c] / row if row else 0.0)

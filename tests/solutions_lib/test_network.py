@@ -139,3 +139,34 @@ def test_grad_w1111_finite_differences(shape):
     assert got != 0
     with pytest.raises(ValueError, match="channels"):
         grad_w1111(I, w[:, :, :1] if C > 1 else np.ones((kh, kw, 2, K)), b, v, y_hat, sigma, dsigma)
+
+
+def test_epoch_loss_with_a_partial_last_minibatch_is_the_mean_over_examples():
+    """batch_size 3 on 7 examples (3 + 3 + 1): the epoch loss weights each minibatch by its size.
+
+    The oracle replays the same minibatches with an explicit loop over the examples: it adds
+    every example's own loss at the moment its minibatch is trained on, then divides by N.
+    """
+    rng = np.random.default_rng(12)
+    x, y = rng.normal(size=(7, 3)), np.eye(2)[rng.integers(0, 2, 7)]
+
+    def fresh():
+        return SequentialNet([DenseLayer(3, 4, "sigmoid", SGD(0.5), rng=np.random.default_rng(1)),
+                              DenseLayer(4, 2, "sigmoid", SGD(0.5), rng=np.random.default_rng(2))])
+
+    got = fresh().train(x, y, batch_size=3, epochs=2, rng=np.random.default_rng(0))
+    net, order_rng, expected = fresh(), np.random.default_rng(0), []
+    for _ in range(2):
+        order, per_example = order_rng.permutation(7), []
+        for start in range(0, 7, 3):
+            idx = order[start:start + 3]
+            out = net.forward(x[idx])
+            per_example += [0.5 * float(np.sum((o - t) ** 2)) for o, t in zip(out, y[idx])]
+            net.backward((out - y[idx]) / len(idx))
+            net.update()
+        expected.append(sum(per_example) / 7)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    # a single minibatch holding every example gives the full-batch loss of the starting weights
+    full = fresh()
+    first = full.loss_and_delta(x, y)[0]
+    np.testing.assert_allclose(fresh().train(x, y, batch_size=7, epochs=1, rng=np.random.default_rng(0))[0], first)

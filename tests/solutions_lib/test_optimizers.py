@@ -47,3 +47,16 @@ def test_bad_input():
         SGD(0.1).update([np.zeros(2)], [np.zeros(3)])
     with pytest.raises(ValueError, match="gradients"):
         SGD(0.1).update([np.zeros(2)], [])
+
+
+@pytest.mark.parametrize("make", [lambda: SGD(0.3), lambda: Momentum(0.3, 0.7)])
+def test_update_leaves_the_gradient_arrays_unchanged(make):
+    rng = np.random.default_rng(5)
+    params = [rng.normal(size=(2, 3)), rng.normal(size=3)]
+    opt = make()
+    for _ in range(3):
+        grads = [rng.normal(size=(2, 3)), rng.normal(size=3)]
+        kept = [g.copy() for g in grads]
+        opt.update(params, grads)
+        for g, k in zip(grads, kept):
+            np.testing.assert_array_equal(g, k)

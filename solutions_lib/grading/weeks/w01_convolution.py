@@ -29,14 +29,19 @@ def _pairs_nd(r, allow_bigger_kernel):
 @week.cases("convolve_full")
 def _full_cases(r):
     cases = [case(f"x {shape_of(x)}, f {shape_of(f)}", [x, f]) for x, f in _pairs_nd(r, True)]
+    cases.append(case("x and f as nested lists of integers", [[[1, 2, 0], [3, 4, 1]], [[1, 0], [0, -1]]]))
     cases.append(error("x of 2 dimensions, f of 1 (ndim differ)", [r.standard_normal((3, 3)), r.standard_normal(2)]))
+    cases.append(error("x empty, shape (0, 3)", [np.zeros((0, 3)), r.standard_normal((2, 2))]))
+    cases.append(error("x and f 0-dimensional (numbers, not arrays)", [np.float64(3.0), np.float64(2.0)]))
     return cases
 
 
 @week.cases("correlate_valid", "convolve_valid")
 def _valid_cases(r):
     cases = [case(f"x {shape_of(x)}, kernel {shape_of(k)}", [x, k]) for x, k in _pairs_nd(r, False)]
+    cases.append(case("x and kernel as nested lists of integers", [[[1, 2, 0], [3, 4, 1]], [[1, 0], [0, -1]]]))
     cases.append(error("kernel (5,) larger than x (3,)", [r.standard_normal(3), r.standard_normal(5)]))
+    cases.append(error("kernel empty, shape (0, 2)", [r.standard_normal((3, 3)), np.zeros((0, 2))]))
     cases.append(error("kernel (2, 6) wider than x (4, 4)", [r.standard_normal((4, 4)), r.standard_normal((2, 6))]))
     cases.append(error("x of 2 dimensions, kernel of 1 (ndim differ)",
                        [r.standard_normal((4, 4)), r.standard_normal(2)]))

@@ -23,8 +23,10 @@ def _conv_output_size_cases(r):
              for n, f, p, s in [(5, 3, 0, 1), (32, 5, 2, 1), (7, 3, 0, 2), (8, 3, 1, 2), (10, 4, 1, 3), (6, 6, 0, 1),
                                 (1, 1, 0, 1), (20, 3, 3, 2), (227, 11, 0, 4), (9, 2, 0, 4)]]
     cases.append(case("n=7, f=3 (defaults p=0, s=1)", [7, 3]))
+    cases.append(case("n=3, f=5, p=1, s=1 (the filter exactly fills the padded input)", [3, 5, 1, 1]))
     for n, f, p, s, why in [(-1, 3, 0, 1, "negative n"), (5, 3, -1, 1, "negative p"), (5, 3, 0, 0, "stride 0"),
-                            (3, 5, 0, 1, "filter larger than the input"), (5, -3, 0, 1, "negative f")]:
+                            (3, 5, 0, 1, "filter larger than the input"), (5, -3, 0, 1, "negative f"),
+                            (5.5, 3, 0, 1, "n not an integer"), (5, 3, 0, 1.5, "s not an integer")]:
         cases.append(error(f"n={n}, f={f}, p={p}, s={s} ({why})", [n, f, p, s]))
     return cases
 
@@ -33,6 +35,7 @@ def _conv_output_size_cases(r):
 def _same_padding_cases(r):
     cases = [case(f"f={f}", [f]) for f in (1, 3, 5, 7, 11)]
     cases += [error(f"f={f} ({'even' if f % 2 == 0 else 'not positive'})", [f]) for f in (2, 4, 0, -3)]
+    cases.append(error("f=2.5 (not an integer)", [2.5]))
     return cases
 
 
@@ -43,7 +46,13 @@ def _conv_output_shape_cases(r):
                                 ((7, 9, 3), (3, 3, 3, 8), 2, 0), ((4, 4, 2), (1, 1, 2, 3), 1, 0),
                                 ((11, 6, 4), (4, 3, 4, 2), 3, 1)]]
     cases.append(case("input (6, 6, 3), filter (3, 3, 3, 2) (defaults)", [(6, 6, 3), (3, 3, 3, 2)]))
+    cases.append(case("input (3, 3, 1), filter (5, 5, 1, 2), stride 1, padding 1 (exactly fits)",
+                      [(3, 3, 1), (5, 5, 1, 2), 1, 1]))
     cases.append(error("channels differ: input (6, 6, 3), filter (3, 3, 2, 4)", [(6, 6, 3), (3, 3, 2, 4), 1, 0]))
+    cases.append(error("input of 2 entries (6, 6)", [(6, 6), (3, 3, 1, 2), 1, 0]))
+    cases.append(error("filter of 3 entries (3, 3, 1)", [(6, 6, 1), (3, 3, 1), 1, 0]))
+    cases.append(error("stride 0", [(6, 6, 1), (3, 3, 1, 2), 0, 0]))
+    cases.append(error("filter (5, 5) larger than the padded input (4, 4)", [(2, 2, 1), (5, 5, 1, 2), 1, 1]))
     return cases
 
 
@@ -52,6 +61,8 @@ def _conv_param_count_cases(r):
     cases = [case(f"kh={a}, kw={b}, c_in={c}, c_out={d}", [a, b, c, d])
              for a, b, c, d in [(3, 3, 1, 16), (5, 5, 16, 16), (1, 1, 3, 7), (3, 4, 5, 1337), (2, 3, 4, 1)]]
     cases.append(error("negative c_in", [3, 3, -1, 4]))
+    cases.append(error("kh = 0", [0, 3, 1, 4]))
+    cases.append(error("kh = 2.5 (not an integer)", [2.5, 3, 1, 4]))
     return cases
 
 
@@ -78,6 +89,10 @@ def _conv2d_forward_cases(r):
     cases.append(case("x 1x4x4x2, w 3x3x2x2 (defaults)", [x, wt, b]))
     cases.append(error("channels differ: x (1, 4, 4, 2), w (3, 3, 3, 2)", [x, r.standard_normal((3, 3, 3, 2)), b]))
     cases.append(error("bias of shape (3,) for 2 filters", [x, wt, r.standard_normal(3)]))
+    cases.append(error("x of 3 dimensions (4, 4, 2), no batch axis", [x[0], wt, b]))
+    cases.append(error("stride 0", [x, wt, b], {"stride": 0, "padding": 0}))
+    cases.append(error("padding -1", [x, wt, b], {"stride": 1, "padding": -1}))
+    cases.append(error("filter 5x5 larger than the input 4x4 (no padding)", [x, r.standard_normal((5, 5, 2, 2)), b]))
     return cases
 
 
@@ -111,6 +126,8 @@ def _pool_forward_cases(r):
     x = r.standard_normal((2, 4, 4, 2))
     cases.append(case("x 2x4x4x2 (defaults size 2, stride 2)", [x]))
     cases.append(error("size 0", [x], {"size": 0, "stride": 2}))
+    cases.append(error("stride 0", [x], {"size": 2, "stride": 0}))
+    cases.append(error("x of 3 dimensions (4, 4, 2), no batch axis", [x[0]]))
     cases.append(error("window larger than the input (size 5 on 4x4)", [x], {"size": 5, "stride": 1}))
     return cases
 
@@ -128,6 +145,9 @@ def _pooled_features_cases(r):
     for (h, w), (kh, kw, k) in [((6, 6), (3, 3, 2)), ((9, 8), (2, 3, 3)), ((5, 5), (2, 2, 1)), ((7, 7), (1, 1, 2))]:
         cases.append(case(f"image {h}x{w}, filters {kh}x{kw}x{k}",
                           [r.standard_normal((h, w)), r.standard_normal((kh, kw, k))]))
+    cases.append(error("image of 3 dimensions (6, 6, 1)", [img[:, :, None], filt]))
+    cases.append(error("filters of 2 dimensions (3, 3)", [img, filt[:, :, 0]]))
+    cases.append(error("image 3x3: the 1x1 maps are too small for 2x2 pooling", [img[:3, :3], filt]))
     return cases
 
 
@@ -145,6 +165,7 @@ def _count_changed_units_cases(r):
     im[2, 0] = 2.0
     cases.append(case("a 6x6 image with bright border pixels, shift (0, -1)", [im, filt, (0, -1)]))
     cases.append(case("the same image, shift (0, 1)", [im, filt, (0, 1)]))
+    cases.append(error("shift (1,): not a pair", [img, filt, (1,)]))
     return cases
 
 

@@ -24,6 +24,7 @@ def _dense_forward_cases(r):
              for n, i, o in _dense_shapes()]
     cases.append(error("x (2, 3) but W (4, 2)",
                        [r.standard_normal((2, 3)), r.standard_normal((4, 2)), r.standard_normal(2)]))
+    cases.append(error("x of shape (3,), not 2-D", [r.standard_normal(3), r.standard_normal((3, 2)), r.standard_normal(2)]))
     cases.append(error("b (3,) but W (3, 2)",
                        [r.standard_normal((2, 3)), r.standard_normal((3, 2)), r.standard_normal(3)]))
     return cases
@@ -44,6 +45,8 @@ def _activation_backward_cases(r):
     cases = [case(f"x {s}", [3 * r.standard_normal(s), r.standard_normal(s)]) for s in [(5,), (3, 4), (2, 3, 2)]]
     x = np.array([-1000.0, -30.0, -1.0, 0.5, 30.0, 1000.0])
     cases.append(case("x with large |x|", [x, np.ones_like(x)]))
+    x = np.array([[-2.0, 0.0, 1.5], [0.0, 3.0, -0.5]])
+    cases.append(case("x with entries exactly 0 (ReLU's derivative is taken as 0 there)", [x, r.standard_normal((2, 3))]))
     cases.append(error("delta of another shape than x", [r.standard_normal((2, 3)), r.standard_normal((3, 2))]))
     return cases
 
@@ -65,6 +68,9 @@ def _softmax_cases(r):
         cases.append(case(f"logits ({n}, {k}) of size ~{scale:g}, labels {labels.tolist()}", [logits, labels]))
     logits = np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 999.0]])
     cases.append(case("logits of size 1000", [logits, np.array([0, 2])]))
+    logits = np.array([[0.0, 1.0, 2.0], [500.0, 501.0, 499.0], [-400.0, -401.0, -399.5]])
+    cases.append(case("rows whose maxima differ by hundreds (2, 501, -399.5)", [logits, np.array([2, 0, 1])]))
+    cases.append(case("one example, one class", [r.standard_normal((1, 1)), np.array([0])]))
     cases.append(error("3 labels for 2 rows of logits", [r.standard_normal((2, 3)), np.array([0, 1, 2])]))
     cases.append(error("label 3 for 3 classes", [r.standard_normal((2, 3)), np.array([0, 3])]))
     return cases
@@ -95,6 +101,15 @@ def _dense_layer_cases(r):
         W, b = r.standard_normal((i, o)), r.standard_normal(o)
         cases.append(case(f"DenseLayer({i}, {o}, activation={act!r}), batch {n}, SGD(0.1)", [x, d, W, b],
                           {"ctor": [i, o], "activation": act, "eta": 0.1}, driver="layer"))
+    for act in ("relu", "sigmoid", "identity"):
+        cases.append(case(f"the initial W and b of DenseLayer(400, 50, activation={act!r}, rng=...)", [],
+                          {"ctor": [400, 50], "activation": act, "seed": int(r.integers(1 << 30))},
+                          driver="layer_init"))
+    x, d = r.standard_normal((3, 2)), r.standard_normal((3, 3))
+    W, b = r.standard_normal((2, 3)), r.standard_normal(3)
+    cases.append(case("two DenseLayer(2, 3, 'sigmoid') given ONE optimizer object, 2 rounds of updates",
+                      [x, d, W, b], {"ctor": [2, 3], "activation": "sigmoid", "eta": 0.1, "rounds": 2},
+                      driver="layer_shared_optimizer"))
     return cases
 
 
@@ -109,6 +124,13 @@ def _optimizer_cases(r, name):
         args = ", ".join(f"{kk}={vv}" for kk, vv in ctor.items())
         cases.append(case(f"{name}({args}), params of shapes {shapes}, {k} update(s)", [params, steps],
                           {"ctor": ctor}, driver="optimizer"))
+    # bad constructor arguments; values chosen so that an unchecked update differs from every mistake
+    bad = [{"eta": -0.1}] if name == "SGD" else [{"eta": -0.1, "mu": 0.5}, {"eta": 0.1, "mu": 1.5}]
+    for ctor in bad:
+        args = ", ".join(f"{kk}={vv}" for kk, vv in ctor.items())
+        steps = [[r.standard_normal(2)] for _ in range(2)]
+        cases.append(error(f"{name}({args}): eta must be > 0, mu in [0, 1)", [[r.standard_normal(2)], steps],
+                           {"ctor": ctor}, driver="optimizer"))
     return cases
 
 
@@ -138,6 +160,20 @@ def _sequential_cases(r):
         bs = [0.1 * r.standard_normal(b) for b in sizes[1:]]
         cases.append(case(f"{len(Ws)} layers {sizes}, loss {loss!r}, batch {n}, 3 epochs of one minibatch",
                           [x, y, Ws, bs], {"loss": loss, "eta": 0.1, "epochs": 3, "activations": acts},
+                          driver="sequential"))
+    for n, batch_size, sizes, acts, loss in [(5, 2, [3, 2], ["identity"], "sum_of_squares"),
+                                             (7, 3, [2, 4, 3], ["tanh", "identity"], "softmax_cross_entropy"),
+                                             (4, 3, [3, 3, 2], ["tanh", "identity"], "sum_of_squares")]:
+        x = r.standard_normal((n, sizes[0]))
+        if loss == "sum_of_squares":
+            y = np.eye(sizes[-1])[r.integers(0, sizes[-1], n)]
+        else:
+            y = r.integers(0, sizes[-1], n)
+        Ws = [0.5 * r.standard_normal((a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
+        bs = [0.1 * r.standard_normal(b) for b in sizes[1:]]
+        cases.append(case(f"{len(Ws)} layers {sizes}, loss {loss!r}, {n} examples, batch_size {batch_size} "
+                          f"(last minibatch partial), 2 epochs", [x, y, Ws, bs],
+                          {"loss": loss, "eta": 0.1, "epochs": 2, "activations": acts, "batch_size": batch_size},
                           driver="sequential"))
     return cases
 
@@ -225,6 +261,12 @@ def relu_backward__delta_not_multiplied(x, delta):
     return (x > 0).astype(float)
 
 
+@week.mistake("relu'(0) is taken as 1 (x >= 0); the course takes relu'(0) = 0 (x > 0)")
+def relu_backward__one_at_zero(x, delta):
+    x, delta = _same_shape(x, delta)
+    return delta * (x >= 0)
+
+
 @week.mistake("the mask is taken from delta; relu'(x) depends on the input x")
 def relu_backward__mask_from_delta(x, delta):
     x, delta = _same_shape(x, delta)
@@ -257,13 +299,14 @@ def sigmoid_backward__delta_not_multiplied(x, delta):
     return s * (1.0 - s)
 
 
-def _softmax_cross_entropy(logits, labels, shift=True, average_loss=True, average_gradient=True):
+def _softmax_cross_entropy(logits, labels, shift="row", average_loss=True, average_gradient=True):
     """Mean cross-entropy of the softmax and its gradient; the switches plant one mistake each.
 
     Parameters
     ----------
-    shift : bool
-        Subtract each row's maximum before exponentiating (else exp(1000) overflows).
+    shift : {"row", "global", "none"}
+        Subtract each row's maximum before exponentiating ("none": exp(1000) overflows;
+        "global": one maximum for the whole batch underflows the rows far below it).
     average_loss, average_gradient : bool
         Divide the loss, the gradient by N.
     """
@@ -274,7 +317,12 @@ def _softmax_cross_entropy(logits, labels, shift=True, average_loss=True, averag
     if labels.min() < 0 or labels.max() >= logits.shape[1]:
         raise ValueError("labels out of range")
     n = logits.shape[0]
-    z = logits - logits.max(axis=1, keepdims=True) if shift else logits
+    if shift == "row":
+        z = logits - logits.max(axis=1, keepdims=True)
+    elif shift == "global":
+        z = logits - logits.max()
+    else:
+        z = logits
     e = np.exp(z)
     p = e / e.sum(axis=1, keepdims=True)
     logp = np.log(p)
@@ -296,7 +344,12 @@ def softmax_cross_entropy__gradient_not_averaged(logits, labels):
 
 @week.mistake("softmax overflow: exp(1000) is inf; subtract each row's maximum from the logits before exponentiating")
 def softmax_cross_entropy__softmax_overflow(logits, labels):
-    return _softmax_cross_entropy(logits, labels, shift=False)
+    return _softmax_cross_entropy(logits, labels, shift="none")
+
+
+@week.mistake("one maximum for the whole batch: rows far below it underflow; subtract each row's own maximum")
+def softmax_cross_entropy__global_max_shift(logits, labels):
+    return _softmax_cross_entropy(logits, labels, shift="global")
 
 
 def _two_layer(x, y, V, W, output_prime=True, hidden_prime=True, average=False):
@@ -351,18 +404,28 @@ class _DenseLayerSGD:
 
 
 class _Layer:
-    """A dense layer ``act(x @ W + b)``; each step of ``backward`` is a hook that a mistake overrides."""
+    """A dense layer ``act(x @ W + b)``; the initial scale, the optimizer copy and each step of
+    ``backward`` are hooks that a mistake overrides."""
 
     def __init__(self, n_in, n_out, activation="sigmoid", optimizer=None, rng=None):
         if activation not in ("identity", "relu", "sigmoid"):
             raise ValueError("unknown activation")
         rng = np.random.default_rng() if rng is None else rng
-        self.W = rng.standard_normal((n_in, n_out)) / np.sqrt(n_in)
+        self.activation = activation
+        self.W = rng.standard_normal((n_in, n_out)) * self._init_scale(n_in)
         self.b = np.zeros(n_out)
         self.dW = np.zeros_like(self.W)
         self.db = np.zeros_like(self.b)
-        self.activation = activation
-        self.optimizer = optimizer if optimizer is not None else _DenseLayerSGD(0.1)
+        self.optimizer = self._own(optimizer) if optimizer is not None else _DenseLayerSGD(0.1)
+
+    def _init_scale(self, n_in):
+        """sqrt(2 / n_in) for ReLU (it zeroes half its inputs), sqrt(1 / n_in) otherwise."""
+        return np.sqrt((2.0 if self.activation == "relu" else 1.0) / n_in)
+
+    def _own(self, optimizer):
+        """The layer's own copy of the optimizer it is given (layers must not share state)."""
+        import copy
+        return copy.deepcopy(optimizer)
 
     def _act(self, z):
         if self.activation == "sigmoid":
@@ -407,6 +470,18 @@ class _Layer:
 
     def update(self):
         self.optimizer.update([self.W, self.b], [self.dW, self.db])
+
+
+@week.mistake("ReLU layers start from N(0, 1/n_in); the contract draws W ~ N(0, 2/n_in) for ReLU")
+class DenseLayer__relu_init_not_scaled(_Layer):
+    def _init_scale(self, n_in):
+        return np.sqrt(1.0 / n_in)
+
+
+@week.mistake("the layer keeps the optimizer it is given; it must keep its own copy (copy.deepcopy)")
+class DenseLayer__optimizer_shared(_Layer):
+    def _own(self, optimizer):
+        return optimizer
 
 
 @week.mistake("db is not summed over the batch: db = δ.sum(axis=0)")
@@ -454,6 +529,17 @@ class SGD__gradient_ascent:
             p += self.eta * np.asarray(g)
 
 
+@week.mistake("update() scales the gradient arrays in place (g *= eta); it must leave grads unchanged")
+class SGD__gradients_changed_in_place:
+    def __init__(self, eta):
+        self.eta = eta
+
+    def update(self, params, grads):
+        for p, g in zip(params, grads):
+            g *= self.eta
+            p -= g
+
+
 class _Momentum:
     """``m = mu * m + (1 - mu) * g``, ``p -= eta * m``; the restart test and the weight of g are hooks."""
 
@@ -487,6 +573,17 @@ class Momentum__no_one_minus_mu(_Momentum):
 class Momentum__velocity_reset(_Momentum):
     def _restart(self):
         return True
+
+
+@week.mistake("update() changes the gradient arrays in place (g *= 1 - mu); it must leave grads unchanged")
+class Momentum__gradients_changed_in_place(_Momentum):
+    def update(self, params, grads):
+        if self.m is None:
+            self.m = [np.zeros_like(p) for p in params]
+        for j, (p, g) in enumerate(zip(params, grads)):
+            g *= 1.0 - self.mu
+            self.m[j] = self.mu * self.m[j] + g
+            p -= self.eta * self.m[j]
 
 
 class _Net:
@@ -535,15 +632,20 @@ class _Net:
         losses = []
         for _ in range(epochs):
             order = rng.permutation(len(x))
-            batch_losses = []
+            batch_losses, sizes = [], []
             for start in range(0, len(x), batch_size):
                 idx = order[start:start + batch_size]
                 loss, delta = self.loss_and_delta(x[idx], y[idx])
                 self.backward(delta)
                 self._update_layers()
                 batch_losses.append(loss)
-            losses.append(float(np.mean(batch_losses)))
+                sizes.append(len(idx))
+            losses.append(self._epoch_loss(np.array(batch_losses), np.array(sizes)))
         return losses
+
+    def _epoch_loss(self, batch_losses, sizes):
+        """The mean loss over the epoch's examples: minibatch losses weighted by their sizes."""
+        return float(np.sum(batch_losses * sizes) / np.sum(sizes))
 
 
 @week.mistake("backward must visit the layers from the last to the first")
@@ -556,6 +658,13 @@ class SequentialNet__backward_in_forward_order(_Net):
 class SequentialNet__no_update(_Net):
     def _update_layers(self):
         pass
+
+
+@week.mistake("the epoch loss is the plain mean of the minibatch losses; weight each by its size "
+              "(a partial last minibatch counts for fewer examples)")
+class SequentialNet__epoch_loss_plain_mean(_Net):
+    def _epoch_loss(self, batch_losses, sizes):
+        return float(np.mean(batch_losses))
 
 
 # ======================================================================================
@@ -659,7 +768,8 @@ def two_layer_gradients(x, y, V, W):
 
 @week.alternative
 class DenseLayer:
-    """Activations from a table of (function, derivative from the output a); einsum for the gradients."""
+    """Activations from a table of (function, derivative from the output a); einsum for the gradients;
+    a shallow copy of the optimizer."""
 
     _ACT = {
         "identity": (lambda z: z, lambda a: np.ones_like(a)),
@@ -668,11 +778,13 @@ class DenseLayer:
     }
 
     def __init__(self, n_in, n_out, activation="sigmoid", optimizer=None, rng=None):
+        import copy  # a shallow copy is enough for a fresh optimizer
         rng = rng or np.random.default_rng(0)
         self.g, self.dg = self._ACT[activation]
-        self.W = rng.normal(0, 1 / np.sqrt(n_in), (n_in, n_out))
+        gain = 2.0 if activation == "relu" else 1.0
+        self.W = rng.normal(0, np.sqrt(gain / n_in), (n_in, n_out))
         self.b = np.zeros(n_out)
-        self.optimizer = optimizer
+        self.optimizer = copy.copy(optimizer)
 
     def forward(self, x):
         self.inp = np.asarray(x, dtype=float)
@@ -694,6 +806,8 @@ class SGD:
     """``np.subtract(..., out=p)``: in place by an explicit output array."""
 
     def __init__(self, eta=0.1):
+        if eta <= 0:
+            raise ValueError("eta must be positive")
         self.eta = eta
 
     def update(self, params, grads):
@@ -706,6 +820,8 @@ class Momentum:
     """Velocities in a dict by position, updated in place (``m *= mu; m += (1 - mu) g``)."""
 
     def __init__(self, eta=0.1, mu=0.9):
+        if not (eta > 0 and 0 <= mu < 1):
+            raise ValueError("need eta > 0 and 0 <= mu < 1")
         self.eta, self.mu, self.velocity = eta, mu, {}
 
     def update(self, params, grads):
@@ -725,7 +841,7 @@ def _fold(step, items, start):
 
 @week.alternative
 class SequentialNet:
-    """Forward and backward as folds over the layers; one-hot labels; ``np.array_split`` minibatches."""
+    """Forward and backward as folds over the layers; one-hot labels; minibatch starts from ``np.arange``."""
 
     def __init__(self, layers, loss="sum_of_squares"):
         self.layers, self.loss = layers, loss
@@ -752,12 +868,13 @@ class SequentialNet:
         for _ in range(epochs):
             order = np.arange(len(x))
             rng.shuffle(order)
-            batch_losses = []
-            for idx in np.array_split(order, int(np.ceil(len(x) / batch_size))):
+            total = 0.0
+            for start in np.arange(0, len(x), batch_size):
+                idx = order[start:start + batch_size]
                 loss, delta = self.loss_and_delta(x[idx], y[idx])
                 self.backward(delta)
                 for layer in self.layers:
                     layer.update()
-                batch_losses.append(loss)
-            history.append(float(np.mean(batch_losses)))
+                total += loss * len(idx)
+            history.append(float(total / len(x)))
         return history

@@ -39,7 +39,23 @@ def _kernel_gradient_cases(r):
 @week.cases("backward_filters")
 def _backward_filters_cases(r):
     return [case(f"w {s}", [r.standard_normal(s)])
-            for s in [(3, 3, 2, 2), (2, 3, 1, 4), (3, 2, 3, 1), (1, 1, 2, 3), (2, 2, 3, 3)]]
+            for s in [(3, 3, 2, 2), (2, 3, 1, 4), (3, 2, 3, 1), (1, 1, 2, 3), (2, 2, 3, 3)]] + [
+        error("w of shape (3, 3, 2), not 4-D", [r.standard_normal((3, 3, 2))])]
+
+
+@week.cases("conv2d_input_gradient")
+def _conv2d_input_gradient_cases(r):
+    """Stride 1, no padding; run with correct ``backward_filters`` and ``correlate_valid`` in the
+    function's globals (driver ``composed``), so only the composition is graded."""
+    cases = []
+    for n, ho, wo, c_in, kh, kw, c_out in [(1, 2, 2, 1, 2, 2, 1), (2, 3, 4, 2, 3, 2, 3), (1, 4, 3, 3, 2, 3, 2),
+                                           (1, 1, 1, 2, 3, 3, 2), (3, 2, 3, 1, 1, 2, 4), (1, 3, 3, 2, 3, 3, 2)]:
+        d = r.standard_normal((n, ho, wo, c_out))
+        wt = r.standard_normal((kh, kw, c_in, c_out))
+        cases.append(case(f"delta {shape_of(d)}, w {shape_of(wt)}", [d, wt], driver="composed"))
+    cases.append(error("delta with 3 channels for w with 2 filters",
+                       [r.standard_normal((1, 2, 2, 3)), r.standard_normal((2, 2, 1, 2))], driver="composed"))
+    return cases
 
 
 @week.cases("conv2d_backward")
@@ -175,6 +191,44 @@ def conv2d_backward__channels_not_swapped(delta, x, w, stride=1, padding=0):
 @week.mistake("the filters carrying δ back to the input are rotated by 180° once too often (or not at all)")
 def conv2d_backward__gradient_not_flipped(delta, x, w, stride=1, padding=0):
     return _conv_back(delta, x, w, stride, padding, rotate=True)
+
+
+def _input_gradient(delta, w, filters="backward", pad=None):
+    """δx composed from ``backward_filters`` and ``correlate_valid`` (the notebook's, in the globals);
+    the switches plant one mistake each.
+
+    Parameters
+    ----------
+    filters : {"backward", "swapped_only"}
+        The filters correlated with the padded delta: ``backward_filters(w)``, or ``w`` with its
+        channel axes swapped but not rotated.
+    pad : None or int
+        Rows and columns of zeros on each side of the delta (``None``: ``kh - 1`` and ``kw - 1``).
+    """
+    delta, w = np.asarray(delta, dtype=float), np.asarray(w, dtype=float)
+    if delta.ndim != 4 or w.ndim != 4 or delta.shape[3] != w.shape[3]:
+        raise ValueError("delta (N, H_out, W_out, C_out) and w (kh, kw, C_in, C_out) do not fit")
+    kh, kw = w.shape[:2]
+    back = backward_filters(w) if filters == "backward" else w.transpose(0, 1, 3, 2)
+    ph, pw = (kh - 1, kw - 1) if pad is None else (pad, pad)
+    padded = np.pad(delta, ((0, 0), (ph, ph), (pw, pw), (0, 0)))
+    return np.stack([correlate_valid(padded, back[None, :, :, :, c])[..., 0]  # noqa: F821 (the notebook's helper)
+                     for c in range(w.shape[2])], axis=-1)
+
+
+@week.mistake("the filters are not rotated: correlate the padded delta with backward_filters(w), not with w")
+def conv2d_input_gradient__filters_not_rotated(delta, w):
+    return _input_gradient(delta, w, filters="swapped_only")
+
+
+@week.mistake("the delta is padded by 1; pad kh - 1 rows and kw - 1 columns on each side")
+def conv2d_input_gradient__padded_by_one(delta, w):
+    return _input_gradient(delta, w, pad=1)
+
+
+@week.mistake("the delta is not padded, so dx is too small: pad kh - 1 rows and kw - 1 columns")
+def conv2d_input_gradient__not_padded(delta, w):
+    return _input_gradient(delta, w, pad=0)
 
 
 def _max_back(delta, x, size, stride, route):
@@ -338,6 +392,21 @@ def backward_filters(w):
     if w.ndim != 4:
         raise ValueError("w must be 4-D")
     return np.rot90(w, 2, axes=(0, 1)).swapaxes(2, 3)
+
+
+@week.alternative
+def conv2d_input_gradient(delta, w):
+    """The full convolution written out: every output position sends δ · w back to its window (no helpers)."""
+    delta, w = np.asarray(delta, dtype=float), np.asarray(w, dtype=float)
+    if delta.ndim != 4 or w.ndim != 4 or delta.shape[3] != w.shape[3]:
+        raise ValueError("delta and w do not fit")
+    n, ho, wo, _ = delta.shape
+    kh, kw, c_in, _ = w.shape
+    dx = np.zeros((n, ho + kh - 1, wo + kw - 1, c_in))
+    for i in range(ho):
+        for j in range(wo):
+            dx[:, i:i + kh, j:j + kw, :] += np.einsum("nk,uvck->nuvc", delta[:, i, j, :], w)
+    return dx
 
 
 @week.alternative
