@@ -58,4 +58,4 @@ test: venv data browser sandbox postgres
 	$(BIN)/python -m pytest -n 2 --dist loadscope -q tests
 
 clean:
-	rm -rf $(VENV) gradebook.db submitted autograded feedback exports grades reports downloaded .grading
+	rm -rf $(VENV) gradebook.db .gradebook.db.*.lock submitted autograded feedback exports grades reports downloaded .grading

@@ -65,4 +65,5 @@ def test_cli_collect_zip(released_copy, tmp_path):
                          capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert "collected 1 submission(s): zed" in out.stdout
+    assert "ZipCollectApp" not in out.stderr + out.stdout, "nbgrader's per-file log reached the terminal"
     assert submitted_students(FIXTURE_ASSIGNMENT, course.root) == ["zed"]
