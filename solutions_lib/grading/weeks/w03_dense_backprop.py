@@ -144,6 +144,19 @@ def _momentum_cases(r):
     return _optimizer_cases(r, "Momentum")
 
 
+def _sequential_inputs(r, n, sizes, loss):
+    """``(x, y, Ws, bs)`` for a net of layer ``sizes`` and ``n`` examples: one-hot targets for
+    the sum of squares, integer labels for the softmax cross-entropy."""
+    x = r.standard_normal((n, sizes[0]))
+    if loss == "sum_of_squares":
+        y = np.eye(sizes[-1])[r.integers(0, sizes[-1], n)]
+    else:
+        y = r.integers(0, sizes[-1], n)
+    Ws = [0.5 * r.standard_normal((a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
+    bs = [0.1 * r.standard_normal(b) for b in sizes[1:]]
+    return x, y, Ws, bs
+
+
 @week.cases("SequentialNet")
 def _sequential_cases(r):
     cases = []
@@ -151,26 +164,14 @@ def _sequential_cases(r):
                                  (5, [3, 4, 2], ["tanh", "identity"], "sum_of_squares"),
                                  (6, [2, 5, 3], ["tanh", "identity"], "softmax_cross_entropy"),
                                  (3, [4, 3, 3, 2], ["tanh", "tanh", "identity"], "softmax_cross_entropy")]:
-        x = r.standard_normal((n, sizes[0]))
-        if loss == "sum_of_squares":
-            y = np.eye(sizes[-1])[r.integers(0, sizes[-1], n)]
-        else:
-            y = r.integers(0, sizes[-1], n)
-        Ws = [0.5 * r.standard_normal((a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
-        bs = [0.1 * r.standard_normal(b) for b in sizes[1:]]
+        x, y, Ws, bs = _sequential_inputs(r, n, sizes, loss)
         cases.append(case(f"{len(Ws)} layers {sizes}, loss {loss!r}, batch {n}, 3 epochs of one minibatch",
                           [x, y, Ws, bs], {"loss": loss, "eta": 0.1, "epochs": 3, "activations": acts},
                           driver="sequential"))
     for n, batch_size, sizes, acts, loss in [(5, 2, [3, 2], ["identity"], "sum_of_squares"),
                                              (7, 3, [2, 4, 3], ["tanh", "identity"], "softmax_cross_entropy"),
                                              (4, 3, [3, 3, 2], ["tanh", "identity"], "sum_of_squares")]:
-        x = r.standard_normal((n, sizes[0]))
-        if loss == "sum_of_squares":
-            y = np.eye(sizes[-1])[r.integers(0, sizes[-1], n)]
-        else:
-            y = r.integers(0, sizes[-1], n)
-        Ws = [0.5 * r.standard_normal((a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
-        bs = [0.1 * r.standard_normal(b) for b in sizes[1:]]
+        x, y, Ws, bs = _sequential_inputs(r, n, sizes, loss)
         cases.append(case(f"{len(Ws)} layers {sizes}, loss {loss!r}, {n} examples, batch_size {batch_size} "
                           f"(last minibatch partial), 2 epochs", [x, y, Ws, bs],
                           {"loss": loss, "eta": 0.1, "epochs": 2, "activations": acts, "batch_size": batch_size},
