@@ -33,6 +33,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from autograder import submissions as sb
 from autograder.feedback import leaks, visible_text
@@ -275,11 +276,16 @@ def test_collect_grade_and_formgrader_shows_the_graders_decisions(course, instru
         page.goto(instructor_lab.page_url(f"formgrader/manage_students/alice/{WEEK}"))
         page.locator("td a", has_text=WEEK).first.click()
         page.locator(".cell").first.wait_for(timeout=WAIT_MS)   # waited for: the graded notebook's cells
-        comments = page.locator("textarea.comment")
-        placeholders = [comments.nth(i).get_attribute("placeholder") or "" for i in range(comments.count())]
-        named = [p for p in placeholders if "kernel_flipped" in p]
-        assert named, f"formgrader shows no comment naming the grader's mistake: {placeholders}"
-        page.locator("textarea.comment[placeholder*='kernel_flipped']").first.scroll_into_view_if_needed()
+        # The cells are served as HTML; formgrader's script sets each comment box's placeholder (the
+        # autograder's comment, or its default text) only once it has fetched the grades.
+        named = page.locator("textarea.comment[placeholder*='kernel_flipped']").first
+        try:
+            named.wait_for(state="attached", timeout=WAIT_MS)   # waited for: the grader's comment
+        except PlaywrightTimeout:
+            comments = page.locator("textarea.comment")
+            placeholders = [comments.nth(i).get_attribute("placeholder") or "" for i in range(comments.count())]
+            pytest.fail(f"formgrader shows no comment naming the grader's mistake: {placeholders}")
+        named.scroll_into_view_if_needed()
         L.shot(page, "formgrader_named_mistake")
     finally:
         page.close()
@@ -302,7 +308,10 @@ def test_two_graders_score_written_answers_at_once(course, instructor_lab, brows
             page = contexts[student].new_page()
             page.goto(instructor_lab.page_url(f"formgrader/manage_students/{student}/{WEEK}"))
             page.locator("td a", has_text=WEEK).first.click()
-            page.locator("input.score").first.wait_for(timeout=WAIT_MS)   # waited for: the grading view
+            # formgrader's script gives each comment box a placeholder once it has bound the box to
+            # its grade; a box filled before then is not saved
+            page.locator("#answer_commutativity-comment[placeholder]").wait_for(
+                state="attached", timeout=WAIT_MS)                   # waited for: the grading view, bound
             pages[student] = page
         # both graders type at the same time: fill both, then leave both fields
         for student, (score, comment) in graders.items():
