@@ -99,8 +99,7 @@ def cmd_feedback(args) -> int:
     from autograder import feedback
 
     paths = feedback.feedback(_assignments(args.assignments), students=args.student or None,
-                              root=args.root, nbgrader_feedback=not args.no_nbgrader,
-                              release=args.release, exchange_root=args.exchange)
+                              root=args.root, release=args.release, exchange_root=args.exchange)
     print(f"wrote {len(paths)} feedback file(s) under {Path(paths[0]).parents[2] if paths else '-'}")
     return 0
 
@@ -189,12 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("feedback", help="per-student HTML without hidden tests or reference code",
                        description="Write feedback/<student>/<assignment>/<notebook>.html: the "
-                       "student's code, the score per question and the checker's message; also "
-                       "nbgrader's feedback (sanitized) for fetch_feedback.")
+                       "student's code, the score per question and the checker's message, with "
+                       "what nbgrader's release_feedback and fetch_feedback need.")
     _add_common(p)
     p.add_argument("--student", action="append", help="only this student (repeatable)")
-    p.add_argument("--no-nbgrader", action="store_true",
-                   help="skip nbgrader's generate_feedback")
     p.add_argument("--release", action="store_true",
                    help="also release_feedback to the exchange")
     p.add_argument("--exchange", type=Path, default=None, help="exchange root directory")

@@ -10,14 +10,20 @@ printed). So the HTML here is rendered by :func:`render_html` from
 - the results store (score, status, checker message per question),
 
 after :func:`sanitize_text` removes anything between hidden-test markers, any line that
-mentions ``solutions_lib`` and any solution region. nbgrader's ``generate_feedback`` still
-runs (it writes ``timestamp.txt``/``submission_secret.txt`` that ``release_feedback`` and
-students' ``fetch_feedback`` rely on), and its HTML is then replaced by ours, so what
-reaches students through the exchange is the sanitized version too. :func:`leaks` is the
-final check over every feedback file.
+mentions ``solutions_lib`` and any solution region. nbgrader's ``generate_feedback`` is not
+run (its page, with the hidden tests, would be written only to be replaced): the feedback
+folder gets what nbgrader's ``release_feedback`` and the students' ``fetch_feedback`` read —
+the HTML pages, ``timestamp.txt`` and ``submission_secret.txt`` — and the other files of the
+autograded folder (the week's helper modules), as nbgrader's converter copies them.
+:func:`leaks` is the final check over every feedback file.
+
+The offline MathJax (2 MB of script, the same in every page) is put into a page after its
+leak check (:func:`with_mathjax`), and the final check skips it: the checks and nbconvert's
+HTML parsing read the page's own few kilobytes.
 """
 from __future__ import annotations
 
+import functools
 import html
 import re
 import shutil
@@ -195,6 +201,7 @@ def feedback_notebook(submitted, release_cells: dict, boxes: dict):
     return nb
 
 
+@functools.lru_cache(maxsize=1)
 def mathjax_source() -> str:
     """MathJax 3 (TeX input, SVG output: no font files), from the pinned django-static-mathjax."""
     import mathjax
@@ -203,17 +210,65 @@ def mathjax_source() -> str:
         encoding="utf-8")
 
 
-def to_html(nb, title: str, summary: str = "") -> str:
-    """``nb`` as JupyterLab shows it (nbconvert's lab template), with typeset maths, offline."""
+#: Where a page's ``<script>`` holds MathJax until :func:`with_mathjax` puts it in.
+MATHJAX_SLOT = "/* nnmath: MathJax 3 goes here */"
+
+
+def to_html(nb, title: str, summary: str = "", mathjax: bool = True) -> str:
+    """``nb`` as JupyterLab shows it (nbconvert's lab template), with typeset maths, offline.
+
+    With ``mathjax=False`` the page's MathJax script holds :data:`MATHJAX_SLOT` instead of
+    MathJax (:func:`with_mathjax` fills it).
+    """
+    body, _ = _exporter().from_notebook_node(nb, resources={
+        "metadata": {"name": title}, "nnmath_mathjax": MATHJAX_SLOT, "nnmath_css": _CSS,
+        "nnmath_summary": summary})
+    return with_mathjax(body) if mathjax else body
+
+
+#: What rendered markdown may hold in a feedback page (what markdown itself produces).
+MARKDOWN_TAGS = frozenset({
+    "a", "abbr", "b", "blockquote", "br", "code", "del", "details", "div", "em", "h1", "h2", "h3",
+    "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "span", "strong",
+    "sub", "summary", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul"})
+MARKDOWN_ATTRIBUTES = {"*": ["class", "id", "title"], "a": ["href", "title"],
+                       "img": ["src", "alt", "width", "height"], "td": ["align"], "th": ["align"]}
+
+
+def clean_markdown_html(text: str) -> str:
+    """Rendered markdown with only :data:`MARKDOWN_TAGS` and :data:`MARKDOWN_ATTRIBUTES` live.
+
+    A student's ``<script>``, ``onerror=`` or ``javascript:`` link becomes text, so it never
+    runs in the browser of whoever opens the page (the student, a TA, the instructor).
+    nbconvert's own ``sanitize_html`` would also turn headings and paragraphs into text.
+    """
+    import bleach
+
+    return bleach.clean(text, tags=MARKDOWN_TAGS, attributes=MARKDOWN_ATTRIBUTES,
+                        protocols={"http", "https", "mailto", "data"})
+
+
+@functools.lru_cache(maxsize=1)
+def _exporter():
+    """One HTML exporter per process (its templates are compiled once)."""
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="nnmath_feedback",
-                            extra_template_basedirs=[str(Path(__file__).parent / "templates")],
-                            exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nb, resources={
-        "metadata": {"name": title}, "nnmath_mathjax": mathjax_source(), "nnmath_css": _CSS,
-        "nnmath_summary": summary})
-    return body
+    return HTMLExporter(template_name="nnmath_feedback",
+                        extra_template_basedirs=[str(Path(__file__).parent / "templates")],
+                        exclude_input_prompt=True, exclude_output_prompt=True,
+                        filters={"nnmath_clean_markdown": clean_markdown_html})
+
+
+def with_mathjax(page: str) -> str:
+    """``page`` (from :func:`to_html` with ``mathjax=False``) with MathJax in its slot."""
+    if page.count(MATHJAX_SLOT) != 1:
+        raise ValueError("the page has no MathJax slot (or several)")
+    return page.replace(MATHJAX_SLOT, mathjax_source())
+
+
+def without_mathjax(page: str) -> str:
+    """``page`` with the course's MathJax source taken out (what the leak check reads)."""
+    return page.replace(mathjax_source(), MATHJAX_SLOT)
 
 
 def render_html(student: str, assignment: str, notebook: str, root=None) -> str:
@@ -252,11 +307,11 @@ def render_html(student: str, assignment: str, notebook: str, root=None) -> str:
     if rest:
         sanitized.cells.append(nbformat.v4.new_markdown_cell("**Questions whose cell was not found**"))
         sanitized.cells[-1].metadata["nnmath_box"] = rest
-    page = to_html(sanitized, f"Feedback {assignment} — {student}", summary)
+    page = to_html(sanitized, f"Feedback {assignment} — {student}", summary, mathjax=False)
     found = leaks(page)
     if found:  # a message we could not sanitize: refuse to write it
         raise FeedbackLeak(f"feedback of {student}/{assignment} would leak {found}")
-    return page
+    return with_mathjax(page)
 
 
 def _notebooks(assignment, root) -> list[str]:
@@ -274,17 +329,38 @@ def _students(assignment, root, students) -> list[str]:
     return sorted(found)
 
 
+#: The files of a submission that nbgrader's ``release_feedback`` reads next to the pages.
+SUBMISSION_FILES = ("timestamp.txt", "submission_secret.txt")
+
+
+def _copy_side_files(root: Path, student: str, aid: str, folder: Path) -> None:
+    """What nbgrader's feedback converter puts next to the pages, without its pages.
+
+    The non-notebook files of the autograded folder (the week's helper modules, the
+    submission's ``timestamp.txt``), and :data:`SUBMISSION_FILES` from the autograded or else
+    the submitted folder.
+    """
+    graded = root / "autograded" / student / aid
+    if graded.is_dir():
+        for f in graded.iterdir():
+            if f.is_file() and f.suffix not in (".ipynb", ".html"):
+                shutil.copy2(f, folder / f.name)
+    for name in SUBMISSION_FILES:
+        src = root / "submitted" / student / aid / name
+        if not (folder / name).exists() and src.exists():
+            shutil.copy2(src, folder / name)
+
+
 def feedback(assignments=None, students=None, root=None, db_url=None,
-             nbgrader_feedback: bool = True, release: bool = False,
-             exchange_root=None) -> list[Path]:
+             release: bool = False, exchange_root=None) -> list[Path]:
     """Write ``<root>/feedback/<student>/<assignment>/<notebook>.html`` for every graded student.
 
     Parameters
     ----------
     assignments, students : list of str or None
         Which ones (default: all with a result or a submission).
-    nbgrader_feedback : bool
-        Also run nbgrader's ``generate_feedback`` first (its HTML is then replaced).
+    db_url : str, optional
+        The gradebook nbgrader's ``release_feedback`` uses (default: the course's).
     release : bool
         Then run nbgrader's ``release_feedback`` (students ``fetch_feedback`` it).
     exchange_root : path, optional
@@ -297,18 +373,13 @@ def feedback(assignments=None, students=None, root=None, db_url=None,
     """
     root = course_root(root)
     extra = {"Exchange.root": str(exchange_root)} if exchange_root is not None else {}
-    api = nbgrader_api(root, db_url, **extra) if (nbgrader_feedback or release) else None
+    api = nbgrader_api(root, db_url, **extra) if release else None
     written = []
     for aid in resolve_assignments(assignments, root):
         for student in _students(aid, root, students):
             folder = root / "feedback" / student / aid
-            if nbgrader_feedback and (root / "autograded" / student / aid).is_dir():
-                api.generate_feedback(aid, student, force=True)  # failures: ours still written
             folder.mkdir(parents=True, exist_ok=True)
-            for extra_file in ("timestamp.txt", "submission_secret.txt"):
-                src = root / "submitted" / student / aid / extra_file
-                if not (folder / extra_file).exists() and src.exists():
-                    shutil.copy2(src, folder / extra_file)
+            _copy_side_files(root, student, aid, folder)
             for nb_name in _notebooks(aid, root):
                 path = folder / f"{nb_name}.html"
                 path.write_text(render_html(student, aid, nb_name, root), encoding="utf-8")
@@ -328,6 +399,6 @@ def feedback(assignments=None, students=None, root=None, db_url=None,
 def _assert_clean(folder: Path) -> None:
     for path in folder.rglob("*"):
         if path.is_file():
-            found = leaks(path.read_text(encoding="utf-8", errors="replace"))
+            found = leaks(without_mathjax(path.read_text(encoding="utf-8", errors="replace")))
             if found:
                 raise FeedbackLeak(f"{path} contains {found}")

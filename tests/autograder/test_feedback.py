@@ -11,7 +11,9 @@ import nbformat
 import pytest
 
 from autograder import results as rs
-from autograder.feedback import FeedbackLeak, feedback, feedback_notebook, leaks, render_html, sanitize_text, to_html, visible_text
+from autograder.feedback import (MATHJAX_SLOT, FeedbackLeak, _assert_clean, feedback, feedback_notebook, leaks,
+                                 mathjax_source, render_html, sanitize_text, to_html, visible_text,
+                                 without_mathjax)
 from autograder.release import nbgrader_api
 from tests.autograder.conftest import CORRECT_ANSWERS, FIXTURE_ASSIGNMENT
 
@@ -138,3 +140,33 @@ def test_leak_check_catches_a_hidden_test_or_reference_code_in_rendered_html():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         'x = 1\n### BEGIN HIDDEN TESTS\nfrom checker import check\ncheck("flip", flip)\n### END HIDDEN TESTS\n')])
     assert leaks(to_html(feedback_notebook(nb, {}, {}), "t")) == []
+
+
+def test_student_markup_stays_text_in_code_and_is_cleaned_in_markdown():
+    """Code is shown through Pygments (every character escaped), markdown through clean_html."""
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell('s = "</div><script>alert(1)</script>"\n'),
+        nbformat.v4.new_markdown_cell('## Answer\n**Yes** <script>alert(2)</script> <img src=x onerror="alert(3)">'
+                                      ' [a](javascript:alert(4)) <div onclick="alert(5)">d</div>')])
+    page = without_mathjax(to_html(nb, "t"))
+    assert "<script>alert(1)" not in page and "alert(1)" in visible_text(page)
+    assert "<script>alert(2)" not in page and "alert(2)" in visible_text(page)   # shown as text
+    assert not re.search(r"<img[^>]*onerror", page) and "javascript:" not in page
+    assert "onclick" not in page and "<div>d</div>" in page
+    assert page.count("<script>") == 2      # MathJax's settings and MathJax itself, nothing else
+    assert re.search(r"<h2 id=\"Answer\"", page) and "<strong>Yes</strong>" in page   # markdown stays
+
+
+def test_mathjax_goes_in_after_the_leak_check_and_the_final_check_reads_the_rest(released_copy):
+    course = released_copy
+    course.submit("erin", CORRECT_ANSWERS)
+    rs.write_result(rs.new_result("erin", A, "graded", questions={"flip": rs.question(1, 1)}),
+                    course.root)
+    page = render_html("erin", A, A, course.root)
+    assert page.count(mathjax_source()) == 1 and MATHJAX_SLOT not in page
+    assert MATHJAX_SLOT in without_mathjax(page) and len(without_mathjax(page)) < len(page) - 1_000_000
+    folder = course.root / "feedback" / "erin" / A
+    folder.mkdir(parents=True)
+    (folder / f"{A}.html").write_text(page.replace("</main>", "BEGIN HIDDEN TESTS</main>"))
+    with pytest.raises(FeedbackLeak):
+        _assert_clean(folder)
