@@ -245,7 +245,7 @@ def clean_markdown_html(text: str) -> str:
     import bleach
 
     return bleach.clean(text, tags=MARKDOWN_TAGS, attributes=MARKDOWN_ATTRIBUTES,
-                        protocols={"http", "https", "mailto", "data"})
+                        protocols={"http", "https", "mailto"})
 
 
 @functools.lru_cache(maxsize=1)

@@ -11,9 +11,20 @@ import nbformat
 import pytest
 
 from autograder import results as rs
-from autograder.feedback import (MATHJAX_SLOT, FeedbackLeak, _assert_clean, feedback, feedback_notebook, leaks,
-                                 mathjax_source, render_html, sanitize_text, to_html, visible_text,
-                                 without_mathjax)
+from autograder.feedback import (
+    MATHJAX_SLOT,
+    FeedbackLeak,
+    _assert_clean,
+    feedback,
+    feedback_notebook,
+    leaks,
+    mathjax_source,
+    render_html,
+    sanitize_text,
+    to_html,
+    visible_text,
+    without_mathjax,
+)
 from autograder.release import nbgrader_api
 from tests.autograder.conftest import CORRECT_ANSWERS, FIXTURE_ASSIGNMENT
 
