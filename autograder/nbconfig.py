@@ -14,6 +14,7 @@ from traitlets.config import Config
 
 import course_config as cc
 from autograder.course import gradebook_url
+from autograder.kernel_client import CLIENT_FACTORY
 
 # nbgrader 0.9.6's Gradebook.add_submission builds the submission through relationships before
 # adding it to the session; SQLAlchemy 2 warns about each object ("... not in session, add
@@ -47,6 +48,7 @@ def nbgrader_settings(root: str | Path | None = None, db_url: str | None = None)
     c.CourseDirectory.feedback_directory = "feedback"
     c.Execute.timeout = cc.CELL_TIMEOUT_S
     c.Execute.interrupt_on_timeout = True
+    c.KernelManager.client_factory = CLIENT_FACTORY   # no execute_reply left unread (see the module)
     c.LimitOutput.max_lines = cc.MAX_OUTPUT_LINES
     c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
     return c

@@ -38,6 +38,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import cells
+from autograder.kernel_client import CLIENT_FACTORY
 
 #: What a written answer's cell reads before the student writes anything.
 ANSWER_PLACEHOLDER = "YOUR ANSWER HERE"
@@ -137,7 +138,8 @@ def execute(path: Path | str, timeout: int | None = None):
     # IPC sockets in the runtime folder: no TCP port, so no "running over TCP" warning either
     runtime = Path(jupyter_runtime_dir())
     runtime.mkdir(parents=True, exist_ok=True)
-    km = KernelManager(kernel_name="python3", transport="ipc", ip=str(runtime / f"validate-{path.stem}"))
+    km = KernelManager(kernel_name="python3", transport="ipc", ip=str(runtime / f"validate-{path.stem}"),
+                       client_factory=CLIENT_FACTORY)
     client = NotebookClient(nb, km=km, timeout=timeout or _cell_timeout(), allow_errors=True,
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute(stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)

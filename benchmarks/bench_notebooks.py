@@ -16,12 +16,12 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import course_config  # noqa: E402
+from autograder.kernel_client import notebook_client  # noqa: E402
 
 #: seconds a source notebook should take top to bottom (a benchmark target, not a test)
 TARGET_S = 60
@@ -30,7 +30,7 @@ TARGET_S = 60
 def seconds_top_to_bottom(path: Path) -> float:
     """Wall seconds of one run of the notebook at ``path`` in a fresh kernel, kernel start included."""
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=course_config.CELL_TIMEOUT_S, kernel_name="python3",
+    client = notebook_client(nb, timeout=course_config.CELL_TIMEOUT_S, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     client.execute()

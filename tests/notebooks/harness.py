@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
 from autograder import cells
+from autograder.kernel_client import notebook_client
 from autograder.results import read_result
 from autograder.submissions import fill
 
@@ -51,7 +51,7 @@ def run_notebook(path: Path | str, timeout: int = 120) -> tuple[nbformat.Noteboo
     """
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
+    client = notebook_client(
         nb,
         timeout=timeout,
         kernel_name="python3",
@@ -143,7 +143,7 @@ def run_all(path: Path | str, timeout: int = 120) -> tuple[nbformat.NotebookNode
     from nbclient.exceptions import CellExecutionError
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    client = notebook_client(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     try:
         client.execute()
@@ -164,7 +164,7 @@ class Kernel:
     def __init__(self, folder: Path | str, timeout: int = 120):
         nb = nbformat.v4.new_notebook()
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-        self._client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+        self._client = notebook_client(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
                                       resources={"metadata": {"path": str(folder)}})
         self._context = None
 

@@ -43,10 +43,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 import course_config
 from autograder import cells
+from autograder.kernel_client import notebook_client
 from solutions_lib.grading import catalogue
 from tests.notebooks import harness
 
@@ -285,7 +285,7 @@ class WeeklyNotebookTests:
         copy_week_files(self.week, tmp_path)
         for secret in SECRETS:
             assert secret not in text, f"the release contains {secret!r}"
-        client = NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+        client = notebook_client(nb, timeout=120, kernel_name="python3", allow_errors=True,
                                 resources={"metadata": {"path": str(tmp_path)}})
         client.execute()
         errors = [c.metadata["nbgrader"] for c in nb.cells if c.cell_type == "code"
