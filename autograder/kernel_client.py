@@ -9,7 +9,7 @@ never noticed by the pending ``poll``: the cell ran in a quarter of a second, an
 waits until the poll's timeout (the cell time limit, 60 s), when pyzmq's last look at the
 socket finds the reply. No error, only a minute lost.
 Measured on the w02 notebook (two ``interactive_output`` widgets): about one notebook in a
-hundred lost 60 s, and a notebook of 150 such widgets lost 3 s (its timeout) on 4 % of them
+hundred lost 60 s, and a notebook of 150 such widgets lost 3 s (its timeout) on 2-4 % of them
 (``benchmarks/bench_shell_poll.py``).
 
 :class:`ShellChannel` waits in slices of :data:`POLL_SLICE_S`: every new ``poll`` looks at
