@@ -93,10 +93,18 @@ def accuracy(net, x, labels, dropout_layers=()):
 
 
 class Progress:
-    """A progress bar (an ipywidgets bar in a notebook, one line of text elsewhere)."""
+    """A progress bar (an ipywidgets bar in a notebook, one line of text elsewhere).
 
-    def __init__(self, total, label):
-        self.total, self.label, self.done, self.start = total, label, 0, time.perf_counter()
+    The bar is redrawn at most every ``interval`` seconds and at the last step: each redraw is a
+    message from the kernel to the browser, and a redraw per minibatch (thousands in a few
+    seconds) trips the Jupyter server's output rate limit, which then drops the notebook's
+    output and prints a warning where the student's results should be.
+    """
+
+    def __init__(self, total, label, interval=0.1):
+        self.total, self.label, self.interval = total, label, interval
+        self.done, self.start = 0, time.perf_counter()
+        self.shown = float("-inf")                 # when the bar was last redrawn
         try:
             import ipywidgets as widgets
             from IPython.display import display
@@ -109,9 +117,12 @@ class Progress:
 
     def step(self, text=""):
         self.done += 1
-        if self.bar is not None:
-            self.bar.value = self.done
-            self.bar.description = f"{self.label} {text}"
+        now = time.perf_counter()
+        if self.bar is not None and (now - self.shown >= self.interval or self.done == self.total):
+            self.shown = now
+            with self.bar.hold_sync():             # value and label in one message
+                self.bar.value = self.done
+                self.bar.description = f"{self.label} {text}"
 
     def close(self):
         return time.perf_counter() - self.start

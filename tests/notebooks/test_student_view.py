@@ -7,7 +7,10 @@ student who did the work) is opened in JupyterLab and run with *Run All Cells*. 
 - the LaTeX is typeset (MathJax elements present), the matplotlib figures are images;
 - the ipywidgets exploration renders as live controls, and operating its first control (a slider
   step, a toggle button, a checkbox) redraws its figure — the kernel round trip a static page
-  cannot make.
+  cannot make;
+- no cell floods the browser: the server's output rate limit is a tenth of its default here, so a
+  cell that sends thousands of messages (a progress bar redrawn every step) fails on any machine,
+  not only on the slow laptop or busy hub where the default limit drops a student's output.
 
 A screenshot of each week's widget lands in ``$NNMATH_SCREENSHOT_DIR`` (default: the test's
 temporary folder). Chromium is Debian's (``make test`` installs it as root); Playwright drives
@@ -34,11 +37,14 @@ pytestmark = pytest.mark.xdist_group("student_view")
 RELEASE = harness.ROOT / "release"
 WEEKS = sorted(p.name for p in RELEASE.iterdir() if (p / f"{p.name}.ipynb").is_file()) if RELEASE.is_dir() else []
 RUN_ALL_TIMEOUT_MS = 120_000
+# jupyter_server's default is 1000 messages a second over a 3 s window (status, comm_open and
+# execute_input not counted); a busy server reads a backlog in one burst and sees a higher rate
+IOPUB_MSG_RATE_LIMIT = 100
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """A JupyterLab server on loopback serving the solved release notebooks; yields (url, token, folder)."""
+    """A JupyterLab server on loopback serving the solved release notebooks; yields (url, token, folder, log)."""
     folder = tmp_path_factory.mktemp("lab")
     for week in WEEKS:
         nb = sb.fill(RELEASE / week / f"{week}.ipynb", sb.reference_answers(harness.SOURCE / week / f"{week}.ipynb"))
@@ -65,14 +71,15 @@ def lab(tmp_path_factory):
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
          f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}",
-         "--LabApp.expose_app_in_browser=True", f"--LabApp.user_settings_dir={home / 'user-settings'}"],
+         "--LabApp.expose_app_in_browser=True", f"--LabApp.user_settings_dir={home / 'user-settings'}",
+         f"--ServerApp.iopub_msg_rate_limit={IOPUB_MSG_RATE_LIMIT}"],
         env=env, stdout=log, stderr=subprocess.STDOUT, cwd=folder)
     url = f"http://127.0.0.1:{port}"
     # a generous bound that says what it waited for (JupyterLab importing its extensions on a
     # loaded machine took over 60 s)
     wait_until_up(url, token, server, home / "lab.log", "the student-view JupyterLab")
     try:
-        yield url, token, folder
+        yield url, token, folder, home / "lab.log"
     finally:
         server.terminate()
         try:
@@ -108,38 +115,57 @@ _WIDGET_FIGURE = f"() => {{ const i = {_NOTEBOOK}.node.querySelector('.widget-ou
 def _first_control(notebook):
     """The first widget control and a change to it: ``(name, operate)``.
 
-    ``operate()`` moves a slider one step further, or selects one fixed other toggle button,
-    checkbox state or dropdown option; repeating it keeps that choice (so a second try
-    never undoes the first).
+    ``operate(attempt)`` moves a slider one step further, or selects a toggle button, checkbox
+    state or dropdown option other than the one shown at the start: the same one for a checkbox,
+    the next one along for toggle buttons and dropdowns. So a second try never undoes the first,
+    and still sends the kernel a new value if the first change reached the page but not the
+    kernel.
     """
     slider = notebook.locator(".widget-slider .noUi-handle").first
     if slider.count():
-        def step():
+        def step(attempt):
             slider.focus()
             slider.press("ArrowRight")
         return "slider", step
-    toggle = notebook.locator(".widget-toggle-buttons button:not(.mod-active)").first
-    if toggle.count():
-        label = toggle.inner_text()
-        target = notebook.locator(".widget-toggle-buttons").first.get_by_role(
-            "button", name=label, exact=True)
-        return "toggle button", target.click
+    toggles = notebook.locator(".widget-toggle-buttons").first
+    if toggles.count():
+        others = toggles.locator("button:not(.mod-active)").all_inner_texts()
+
+        def click(attempt):
+            toggles.get_by_role("button", name=others[attempt % len(others)], exact=True).click()
+        return "toggle button", click
     checkbox = notebook.locator(".widget-checkbox input").first
     if checkbox.count():
-        return "checkbox", checkbox.uncheck if checkbox.is_checked() else checkbox.check
+        change = checkbox.uncheck if checkbox.is_checked() else checkbox.check
+        return "checkbox", lambda attempt: change()
     dropdown = notebook.locator(".widget-dropdown select").first
     if dropdown.count():
-        last = dropdown.locator("option").all_text_contents()[-1]
-        return "dropdown", lambda: dropdown.select_option(label=last)
+        shown = dropdown.evaluate("s => s.options[s.selectedIndex].text")
+        others = [o for o in dropdown.locator("option").all_text_contents() if o != shown]
+        return "dropdown", lambda attempt: dropdown.select_option(label=others[-1 - attempt % len(others)])
     pytest.fail("the widget has no slider, toggle button, checkbox or dropdown to operate")
+
+
+# what the page shows of the widget and the kernel, for a failure message
+_WIDGET_STATE = f"""() => {{
+  const nb = {_NOTEBOOK}, k = nb && nb.sessionContext.session && nb.sessionContext.session.kernel;
+  const out = nb && nb.node.querySelector('.widget-output');
+  return {{current: nb ? nb.title.label : null, kernel: k ? k.status + '/' + k.connectionStatus : null,
+          active: [...(nb ? nb.node.querySelectorAll('.widget-toggle-buttons .mod-active') : [])].map(b => b.innerText),
+          output: out ? out.innerText.slice(0, 300) : null, images: out ? out.querySelectorAll('img').length : 0}};
+}}"""
+
+
+def _tail(path, lines=15):
+    text = Path(path).read_text(errors="replace").splitlines() if Path(path).is_file() else []
+    return "\n".join(text[-lines:])
 
 
 @pytest.mark.skipif(not WEEKS, reason="no week in release/ yet")
 @pytest.mark.parametrize("week", WEEKS)
 def test_release_notebook_runs_and_its_widget_responds_in_jupyterlab(week, lab, browser, tmp_path):
-    url, token, _ = lab
+    url, token, _, log = lab
     shots = SCREENSHOTS          # screenshots/ of the checkout (NNMATH_SCREENSHOT_DIR to move it)
-    shots.mkdir(parents=True, exist_ok=True)
     shots.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
@@ -171,15 +197,16 @@ def test_release_notebook_runs_and_its_widget_responds_in_jupyterlab(week, lab, 
         redrawn = f"() => {{ const s = ({_WIDGET_FIGURE})(); return s && s !== {before!r}; }}"
         control, operate = _first_control(notebook)
         for attempt in range(2):
-            # a click can land while the widget is still being laid out (seen once in CI):
-            # operate the control a second time before calling the widget broken
-            operate()
+            # a click can land while the widget is still being laid out (seen in CI): operate
+            # the control a second time, to another value, before calling the widget broken
+            operate(attempt)
             try:
                 page.wait_for_function(redrawn, timeout=30_000)
                 break
             except Exception:
                 if attempt == 1:
-                    pytest.fail(f"operating the widget's {control} twice did not redraw its figure")
+                    pytest.fail(f"operating the widget's {control} twice did not redraw its figure; "
+                                f"the page: {page.evaluate(_WIDGET_STATE)}; the server's log ends:\n{_tail(log)}")
         first_widget.scroll_into_view_if_needed()
         page.screenshot(path=str(shots / f"{week}_widget.png"))
     finally:
