@@ -110,6 +110,16 @@ _STATE = f"""() => {{
 }}"""
 _DONE = f"() => {{ const s = ({_STATE})(); return s.ran === s.cells || s.errors.length > 0; }}"
 _WIDGET_FIGURE = f"() => {{ const i = {_NOTEBOOK}.node.querySelector('.widget-output img'); return i ? i.src : null; }}"
+# true once the first widget has not moved since the previous poll (formulas above it being
+# typeset move it down, and a click aimed at a moving button lands beside it)
+_WIDGET_SETTLED = f"""() => {{
+  const w = {_NOTEBOOK}.node.querySelector('.jupyter-widgets');
+  if (!w) return false;
+  const r = w.getBoundingClientRect(), where = [r.top, r.left, r.width, r.height].join();
+  const same = window.__widgetWhere === where;
+  window.__widgetWhere = where;
+  return same;
+}}"""
 
 
 def _first_control(notebook):
@@ -193,6 +203,10 @@ def test_release_notebook_runs_and_its_widget_responds_in_jupyterlab(week, lab, 
         first_widget = notebook.locator(".jupyter-widgets").first
         first_widget.scroll_into_view_if_needed()
         page.wait_for_function(_WIDGET_FIGURE, timeout=30_000)
+        try:
+            page.wait_for_function(_WIDGET_SETTLED, polling=500, timeout=20_000)
+        except Exception:
+            pass                     # still moving after 20 s: operate it anyway (and retry below)
         before = page.evaluate(_WIDGET_FIGURE)
         redrawn = f"() => {{ const s = ({_WIDGET_FIGURE})(); return s && s !== {before!r}; }}"
         control, operate = _first_control(notebook)
