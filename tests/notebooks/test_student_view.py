@@ -67,7 +67,8 @@ def lab(tmp_path_factory):
     (tracker / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
                JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), MPLBACKEND="module://matplotlib_inline.backend_inline")
-    log = open(home / "lab.log", "w")
+    log_path = home / "lab.log"
+    log = open(log_path, "w")
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1",
          f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}",
@@ -77,9 +78,9 @@ def lab(tmp_path_factory):
     url = f"http://127.0.0.1:{port}"
     # a generous bound that says what it waited for (JupyterLab importing its extensions on a
     # loaded machine took over 60 s)
-    wait_until_up(url, token, server, home / "lab.log", "the student-view JupyterLab")
+    wait_until_up(url, token, server, log_path, "the student-view JupyterLab")
     try:
-        yield url, token, folder, home / "lab.log"
+        yield url, token, folder, log_path
     finally:
         server.terminate()
         try:
